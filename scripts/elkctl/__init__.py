@@ -1,0 +1,1 @@
+"""elkctl: operate the logging stack (setup, lifecycle, cleanup, health, error triage)."""
