@@ -13,3 +13,7 @@ def cli() -> None:
 
 def main() -> None:
     cli()
+
+from elkctl.cleanup.command import cleanup  # noqa: E402
+
+cli.add_command(cleanup)

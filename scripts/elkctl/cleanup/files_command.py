@@ -1,0 +1,169 @@
+"""`elkctl cleanup files`: delete rotated log files by age and size budget, from cron."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from elkctl.cleanup import file_delete
+from elkctl.cleanup.dirs import checked_directory
+from elkctl.cleanup.errors import EXIT_PARTIAL, CleanupError
+from elkctl.cleanup.file_plan import FilePlan, plan_file_cleanup
+from elkctl.cleanup.file_scan import DirectoryScan, name_matcher, scan_directory
+from elkctl.cleanup.lock import default_lock_path, exclusive_run
+from elkctl.cleanup.options import (
+    as_json_option,
+    dry_run_option,
+    lock_file_option,
+    max_total_size_option,
+    older_than_option,
+    verbose_option,
+)
+from elkctl.cleanup.report import (
+    print_json_line,
+    print_summary,
+    print_table,
+    report_errors,
+)
+from python_logging.units import format_size
+
+log = logging.getLogger("elkctl.cleanup")
+
+
+@click.command("files")
+@click.option(
+    "--dir", "dirs", multiple=True, required=True, metavar="DIR",
+    help="Log directory to clean (repeatable). Only its direct children are considered.",
+)
+@older_than_option("Delete files whose modification time is older than this (e.g. 30d).")
+@max_total_size_option(
+    "Size budget across all --dir (e.g. 5GB or bytes); the oldest files go first."
+)
+@click.option(
+    "--pattern", "patterns", multiple=True, metavar="GLOB",
+    help="File name glob (repeatable). Default: python_logging's rotated files, "
+    "compressed ones included. Active <service>.log files are never deleted.",
+)
+@dry_run_option
+@as_json_option
+@verbose_option
+@lock_file_option
+def files_command(
+    dirs: tuple[str, ...],
+    older_than: float | None,
+    max_total_size: int | None,
+    patterns: tuple[str, ...],
+    dry_run: bool,
+    as_json: bool,
+    verbose: bool,
+    lock_file: Path | None,
+) -> None:
+    """Delete old rotated log files; quiet on success unless --verbose."""
+    if older_than is None and max_total_size is None:
+        raise CleanupError("give --older-than and/or --max-total-size: nothing is selected without")
+    directories = list(dict.fromkeys(checked_directory(d) for d in dirs))
+    with exclusive_run(lock_file or default_lock_path("cleanup-files")):
+        matcher = name_matcher(patterns)
+        scans = [scan_directory(d, matcher) for d in directories]
+        plan = plan_file_cleanup(
+            [f for s in scans for f in s.candidates],
+            protected_bytes=sum(f.size for s in scans for f in s.active),
+            now=time.time(),
+            older_than=older_than,
+            max_total_size=max_total_size,
+        )
+        summary = _summary(directories, scans, plan, dry_run)
+        if dry_run:
+            _show_dry_run(plan, summary, as_json)
+            return
+        outcome = file_delete.delete_files(d.file for d in plan.delete)
+        summary.update(
+            deleted=len(outcome.deleted),
+            failed=len(outcome.failed),
+            skipped=len(outcome.skipped),
+            bytes_freed=outcome.bytes_freed,
+            remaining_bytes=plan.total_bytes - outcome.bytes_freed,
+            errors=[{"path": f.path, "error": reason} for f, reason in outcome.failed],
+        )
+        _log_summary(summary)
+        report_errors((f.path, reason) for f, reason in outcome.failed)
+        if as_json:
+            print_json_line(summary)
+        elif verbose:
+            print_table(
+                "Deleted files", ("file", "size"),
+                ((f.path, format_size(f.size)) for f in outcome.deleted),
+            )
+            print_summary(summary)
+        if outcome.failed:
+            raise _PartialFailure(
+                f"{len(outcome.failed)} of {len(plan.delete)} files could not be deleted"
+            )
+
+
+class _PartialFailure(CleanupError):
+    exit_code = EXIT_PARTIAL
+
+
+def _summary(
+    directories: list[str], scans: list[DirectoryScan], plan: FilePlan, dry_run: bool
+) -> dict[str, Any]:
+    return {
+        "command": "cleanup files",
+        "dry_run": dry_run,
+        "directories": directories,
+        "scanned": sum(s.entries for s in scans),
+        "matched": sum(len(s.candidates) for s in scans),
+        "active_protected": sum(len(s.active) for s in scans),
+        "symlinks_skipped": sum(len(s.skipped_links) for s in scans),
+        "planned": len(plan.delete),
+        "deleted": 0,
+        "failed": 0,
+        "skipped": 0,
+        "bytes_freed": plan.bytes_to_free if dry_run else 0,
+        "remaining_bytes": plan.total_bytes - (plan.bytes_to_free if dry_run else 0),
+        "errors": [],
+    }
+
+
+def _show_dry_run(plan: FilePlan, summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json_line({**summary, "would_delete": [d.file.path for d in plan.delete]})
+        return
+    now = time.time()
+    print_table(
+        "Dry run: files that would be deleted", ("file", "size", "age", "reason"),
+        (
+            (d.file.path, format_size(d.file.size), _age(now - d.file.mtime), d.reason)
+            for d in plan.delete
+        ),
+    )
+    print_summary(summary)
+
+
+def _age(seconds: float) -> str:
+    days = seconds / 86400
+    return f"{days:.1f}d" if days >= 1 else f"{seconds / 3600:.1f}h"
+
+
+def _log_summary(summary: dict[str, Any]) -> None:
+    log.info(
+        "cleanup files: %d deleted, %d failed, %d bytes freed",
+        summary["deleted"], summary["failed"], summary["bytes_freed"],
+        extra={
+            "event": {
+                "action": "cleanup-files",
+                "outcome": "failure" if summary["failed"] else "success",
+            },
+            "labels": {
+                "deleted": summary["deleted"],
+                "failed": summary["failed"],
+                "bytes_freed": summary["bytes_freed"],
+                "remaining_bytes": summary["remaining_bytes"],
+            },
+        },
+    )

@@ -1,0 +1,56 @@
+"""Click options shared by the cleanup commands, with parsing through python_logging.units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from python_logging.units import parse_duration, parse_size
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def _size(_ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
+
+
+def older_than_option(help_text: str) -> Decorator:
+    return click.option("--older-than", metavar="DURATION", callback=_duration, help=help_text)
+
+
+def max_total_size_option(help_text: str) -> Decorator:
+    return click.option("--max-total-size", metavar="SIZE", callback=_size, help=help_text)
+
+
+dry_run_option = click.option(
+    "--dry-run", is_flag=True, help="Print exactly what would be deleted; delete nothing."
+)
+as_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON summary line (for cron and scripts)."
+)
+verbose_option = click.option(
+    "--verbose", "-v", is_flag=True, help="Print what was deleted (quiet on success otherwise)."
+)
+lock_file_option = click.option(
+    "--lock-file", type=click.Path(dir_okay=False, path_type=Path),
+    envvar="ELKCTL_CLEANUP_LOCK",
+    help="Lock file that keeps overlapping runs apart "
+    "(default: $XDG_RUNTIME_DIR or /tmp, per command and user).",
+)

@@ -1,0 +1,47 @@
+"""What a cleanup run tells people and machines: a rich table, or one JSON summary line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from python_logging.units import format_size
+
+
+def console() -> Console:
+    # Piped output (cron mail, logs) gets full-length lines: a path must never be cut.
+    return Console(width=None if sys.stdout.isatty() else 10_000, highlight=False)
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    console().print(table)
+
+
+def print_json_line(summary: dict[str, Any]) -> None:
+    click.echo(json.dumps(summary, sort_keys=False, separators=(",", ":")))
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The human one-liner for --verbose and dry runs."""
+    verb = "would free" if summary.get("dry_run") else "freed"
+    done = summary.get("planned") if summary.get("dry_run") else summary.get("deleted")
+    click.echo(
+        f"{summary['command']}: {done} to delete, {verb} {format_size(summary['bytes_freed'])}, "
+        f"{format_size(summary['remaining_bytes'])} remaining, {summary['failed']} failed"
+    )
+
+
+def report_errors(errors: Iterable[tuple[str, str]]) -> None:
+    for target, reason in errors:
+        click.echo(f"could not delete {target}: {reason}", err=True)
