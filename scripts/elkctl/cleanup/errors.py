@@ -1,12 +1,12 @@
 """Errors of the cleanup commands, each with its documented exit code (see README).
 
-They are click exceptions so that click prints one line ("Error: ...") and exits with
-`exit_code`, with no traceback, whichever group runs the command.
+They are ElkctlErrors: the `elkctl` group prints one line (`elkctl: <reason>`) and exits
+with `exit_code`, with no traceback.
 """
 
 from __future__ import annotations
 
-import click
+from elkctl.connection import ElkctlError
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # bad input, refused directory, Elasticsearch unreachable or refusing
@@ -16,7 +16,7 @@ EXIT_LOCKED = 4  # another run holds the lock; nothing was done
 EXIT_ABORTED = 5  # the operator answered "no" at the confirmation prompt
 
 
-class CleanupError(click.ClickException):
+class CleanupError(ElkctlError):
     exit_code = EXIT_ERROR
 
 
