@@ -46,18 +46,22 @@ def plan_file_cleanup(
 ) -> FilePlan:
     ordered = oldest_first(candidates)
     total = protected_bytes + sum(f.size for f in ordered)
-    reasons: dict[LogFile, str] = {}
+    # Reasons by position, not by file: hashing 100k dataclasses would dominate the run.
+    reasons: list[str | None] = [None] * len(ordered)
+    remaining = total
     if older_than is not None:
         cutoff = now - older_than
-        for f in ordered:
+        for i, f in enumerate(ordered):
             if f.mtime < cutoff:
-                reasons[f] = REASON_AGE
+                reasons[i] = REASON_AGE
+                remaining -= f.size
     if max_total_size is not None:
-        remaining = total - sum(f.size for f in reasons)
-        for f in ordered:
+        for i, f in enumerate(ordered):
             if remaining <= max_total_size:
                 break
-            if f not in reasons:
-                reasons[f] = REASON_BUDGET
+            if reasons[i] is None:
+                reasons[i] = REASON_BUDGET
                 remaining -= f.size
-    return FilePlan(tuple(Doomed(f, reasons[f]) for f in ordered if f in reasons), total)
+    return FilePlan(
+        tuple(Doomed(f, r) for f, r in zip(ordered, reasons, strict=True) if r is not None), total
+    )

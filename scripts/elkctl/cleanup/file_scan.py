@@ -11,13 +11,12 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from python_logging.naming import ACTIVE_SUFFIX, ROTATED_RE
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LogFile:
     directory: str  # resolved directory the file lives in
     name: str
@@ -38,27 +37,27 @@ class DirectoryScan:
     entries: int = 0
 
 
-def name_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """python_logging's rotated and compressed names by default, else any of the globs."""
+def name_matcher(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex for the globs; None means python_logging's rotated and compressed names."""
     if not patterns:
-        return lambda name: ROTATED_RE.match(name) is not None
-    combined = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
-    return lambda name: combined.match(name) is not None
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
-def is_active_name(name: str) -> bool:
-    """`<service>.log`: the file a writer appends to. Any such name is protected."""
-    return name.endswith(ACTIVE_SUFFIX) and ROTATED_RE.match(name) is None
+def scan_directory(directory: str, globs: re.Pattern[str] | None) -> DirectoryScan:
+    """Candidates matching `globs` (see name_matcher) and the protected active files.
 
-
-def scan_directory(directory: str, matches: Callable[[str], bool]) -> DirectoryScan:
+    Active means `<service>.log` that is not a rotated name: whatever the globs say, such a
+    file is what a writer appends to and is never a candidate.
+    """
     result = DirectoryScan()
     with os.scandir(directory) as entries:
         for entry in entries:
             result.entries += 1
             name = entry.name
-            active = is_active_name(name)
-            if not active and not matches(name):
+            rotated = ROTATED_RE.match(name) is not None  # once per entry: this loop is hot
+            active = not rotated and name.endswith(ACTIVE_SUFFIX)
+            if not active and not (rotated if globs is None else globs.match(name)):
                 continue
             if entry.is_symlink():
                 result.skipped_links.append(name)
