@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from elkctl.cleanup.files_command import files_command
+from elkctl.cleanup.indices_command import indices_command
 
 
 @click.group("cleanup")
@@ -13,3 +14,4 @@ def cleanup() -> None:
 
 
 cleanup.add_command(files_command)
+cleanup.add_command(indices_command)

@@ -26,3 +26,7 @@ class RunLocked(CleanupError):
 
 class Declined(CleanupError):
     exit_code = EXIT_ABORTED
+
+
+class PartialFailure(CleanupError):
+    exit_code = EXIT_PARTIAL

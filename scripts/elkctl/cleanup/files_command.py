@@ -11,7 +11,7 @@ import click
 
 from elkctl.cleanup import file_delete
 from elkctl.cleanup.dirs import checked_directory
-from elkctl.cleanup.errors import EXIT_PARTIAL, CleanupError
+from elkctl.cleanup.errors import CleanupError, PartialFailure
 from elkctl.cleanup.file_plan import FilePlan, plan_file_cleanup
 from elkctl.cleanup.file_scan import DirectoryScan, name_matcher, scan_directory
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
@@ -100,13 +100,9 @@ def files_command(
             )
             print_summary(summary)
         if outcome.failed:
-            raise _PartialFailure(
+            raise PartialFailure(
                 f"{len(outcome.failed)} of {len(plan.delete)} files could not be deleted"
             )
-
-
-class _PartialFailure(CleanupError):
-    exit_code = EXIT_PARTIAL
 
 
 def _summary(

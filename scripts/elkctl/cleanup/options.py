@@ -54,3 +54,6 @@ lock_file_option = click.option(
     help="Lock file that keeps overlapping runs apart "
     "(default: $XDG_RUNTIME_DIR or /tmp, per command and user).",
 )
+yes_option = click.option(
+    "--yes", "-y", is_flag=True, help="Do not ask for confirmation (for cron and systemd)."
+)
