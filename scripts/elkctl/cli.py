@@ -48,3 +48,7 @@ def main() -> None:
 from elkctl.cleanup.command import cleanup  # noqa: E402
 
 cli.add_command(cleanup)
+
+from elkctl.retention.command import retention  # noqa: E402
+
+cli.add_command(retention)
