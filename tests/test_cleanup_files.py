@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
@@ -13,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from elkctl.cleanup import file_delete
-from elkctl.cleanup.errors import EXIT_LOCKED, EXIT_PARTIAL
+from elkctl.cleanup.errors import EXIT_LOCKED, EXIT_PARTIAL, RunLocked
 from elkctl.cleanup.file_plan import REASON_AGE, REASON_BUDGET, plan_file_cleanup
 from elkctl.cleanup.file_scan import LogFile, name_matcher, scan_directory
-from elkctl.cleanup.lock import exclusive_run
+from elkctl.cleanup.lock import default_lock_path, exclusive_run
 from elkctl.cli import cli
 
 from python_logging.naming import active_name, rotated_name
@@ -41,7 +43,7 @@ def rotated(directory: Path, service: str, size: int, age_days: float, gz: bool 
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("ELKCTL_CLEANUP_LOCK", str(tmp_path / "cleanup.lock"))
+    monkeypatch.setenv("ELKCTL_LOCK_DIR", str(tmp_path))
 
     def invoke(*args: str):
         return CliRunner().invoke(cli, ["cleanup", "files", *args])
@@ -193,15 +195,37 @@ def test_missing_filters_and_bad_values_are_clear_errors(run, logs):
     assert missing.exit_code == 1 and "does not exist" in missing.stderr
 
 
-def test_a_lock_held_by_another_run_stops_this_one(run, logs, tmp_path):
+HOLD_LOCK = """
+import fcntl, sys, time
+handle = open(sys.argv[1], "a")
+fcntl.flock(handle, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_lock_held_by_another_run_stops_this_one(run, logs):
     old = rotated(logs, "api", 10, 90)
-    with exclusive_run(tmp_path / "cleanup.lock"):
+    lock = default_lock_path("cleanup-files")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
         result = run("--dir", str(logs), "--older-than", "1d")
+    finally:
+        holder.kill()
+        holder.wait()
     assert result.exit_code == EXIT_LOCKED
     assert "another cleanup run holds the lock" in result.stderr
     assert old.exists()
     assert run("--dir", str(logs), "--older-than", "1d").exit_code == 0
     assert not old.exists()
+
+
+def test_the_lock_is_exclusive_within_one_process_too(tmp_path):
+    with exclusive_run(tmp_path / "x.lock"), pytest.raises(RunLocked), \
+            exclusive_run(tmp_path / "x.lock"):
+        pass
 
 
 def test_permission_denied_is_reported_and_cleanup_continues(run, logs, monkeypatch):

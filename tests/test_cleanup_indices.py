@@ -176,7 +176,7 @@ class FakeCluster:
 
 @pytest.fixture
 def run(elkctl_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("ELKCTL_CLEANUP_LOCK", str(tmp_path / "indices.lock"))
+    monkeypatch.setenv("ELKCTL_LOCK_DIR", str(tmp_path))
 
     def invoke(*args: str, input: str | None = None):
         return CliRunner().invoke(cli, ["cleanup", "indices", *args], input=input)

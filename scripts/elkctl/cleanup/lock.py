@@ -10,11 +10,14 @@ from pathlib import Path
 
 from elkctl.cleanup.errors import CleanupError, RunLocked
 
+LOCK_DIR_ENV = "ELKCTL_LOCK_DIR"
+
 
 def default_lock_path(name: str, environ: dict[str, str] | None = None) -> Path:
-    """`$XDG_RUNTIME_DIR` (private to the user) when set, else the temp dir, per user id."""
+    """One lock file per command and user, in $ELKCTL_LOCK_DIR, else `$XDG_RUNTIME_DIR`
+    (private to the user), else the temp dir."""
     env = os.environ if environ is None else environ
-    base = env.get("XDG_RUNTIME_DIR") or env.get("TMPDIR") or "/tmp"
+    base = env.get(LOCK_DIR_ENV) or env.get("XDG_RUNTIME_DIR") or env.get("TMPDIR") or "/tmp"
     return Path(base) / f"elkctl-{name}-{os.getuid()}.lock"
 
 

@@ -50,9 +50,8 @@ verbose_option = click.option(
 )
 lock_file_option = click.option(
     "--lock-file", type=click.Path(dir_okay=False, path_type=Path),
-    envvar="ELKCTL_CLEANUP_LOCK",
-    help="Lock file that keeps overlapping runs apart "
-    "(default: $XDG_RUNTIME_DIR or /tmp, per command and user).",
+    help="Lock file that keeps overlapping runs apart (default: one per command and user "
+    "in $ELKCTL_LOCK_DIR, else $XDG_RUNTIME_DIR, else /tmp).",
 )
 yes_option = click.option(
     "--yes", "-y", is_flag=True, help="Do not ask for confirmation (for cron and systemd)."
