@@ -45,3 +45,6 @@ def main() -> None:
 
 
 # Sub-commands: one import + add_command per feature, below this line.
+from elkctl.setup_cmd import setup  # noqa: E402
+
+cli.add_command(setup)
