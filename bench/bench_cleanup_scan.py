@@ -20,7 +20,6 @@ from pathlib import Path
 
 from elkctl.cleanup.file_plan import plan_file_cleanup
 from elkctl.cleanup.file_scan import name_matcher, scan_directory
-
 from python_logging.naming import active_name, rotated_name
 
 FILES = 100_000

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
+
 from elkctl.cli import cli
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "scripts" / "cron"

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from elkctl.cleanup import file_delete
 from elkctl.cleanup.errors import EXIT_LOCKED, EXIT_PARTIAL, RunLocked
 from elkctl.cleanup.file_plan import REASON_AGE, REASON_BUDGET, plan_file_cleanup
 from elkctl.cleanup.file_scan import LogFile, name_matcher, scan_directory
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
 from elkctl.cli import cli
-
 from python_logging.naming import active_name, rotated_name
 
 NOW = time.time()

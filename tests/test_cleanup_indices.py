@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
+from werkzeug import Request, Response
+
 from elkctl.cleanup.errors import EXIT_ABORTED, EXIT_PARTIAL
 from elkctl.cleanup.index_delete import explicit_name
 from elkctl.cleanup.index_plan import check_pattern
 from elkctl.cli import cli
-from werkzeug import Request, Response
-
 from tests.conftest import es_response
 
 DAY_MS = 86_400_000

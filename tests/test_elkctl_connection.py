@@ -5,6 +5,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from werkzeug import Response
+
 from elkctl.cli import ElkctlGroup
 from elkctl.connection import (
     ElkctlError,
@@ -15,7 +17,6 @@ from elkctl.connection import (
     load_settings,
     parse_env_file,
 )
-from werkzeug import Response
 
 
 def test_defaults_without_env_or_file(tmp_path):

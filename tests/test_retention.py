@@ -7,10 +7,10 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from elkctl.cli import cli
-from elkctl.retention.policy import min_age_days, with_delete_after
 from werkzeug import Request, Response
 
+from elkctl.cli import cli
+from elkctl.retention.policy import min_age_days, with_delete_after
 from tests.conftest import es_response
 
 # Shaped like the `GET _ilm/policy/<name>` example in the Elasticsearch docs.

@@ -45,10 +45,12 @@ def main() -> None:
 
 
 # Sub-commands: one import + add_command per feature, below this line.
+from elkctl.setup_cmd import setup  # noqa: E402
+
+cli.add_command(setup)
+
 from elkctl.cleanup.command import cleanup  # noqa: E402
-
-cli.add_command(cleanup)
-
 from elkctl.retention.command import retention  # noqa: E402
 
+cli.add_command(cleanup)
 cli.add_command(retention)

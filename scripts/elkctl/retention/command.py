@@ -17,7 +17,7 @@ from elkctl.retention.policy import RetentionView, view, with_delete_after
 
 log = logging.getLogger("elkctl.retention")
 
-# The ILM policy the stack installs for logs-*-* data streams (see elasticsearch/).
+# The ILM policy `elkctl setup` installs (elasticsearch/ilm_policies/logs-python.json).
 DEFAULT_POLICY = "logs-python"
 POLICY_ENV = "ELKCTL_ILM_POLICY"
 
@@ -87,8 +87,7 @@ def _get_policy(es: elasticsearch.Elasticsearch, name: str) -> dict:
         body = es.ilm.get_lifecycle(name=name).body
     except elasticsearch.NotFoundError:
         raise ElkctlError(
-            f"ILM policy {name!r} does not exist; install the stack's policies first "
-            "or pass --policy NAME"
+            f"ILM policy {name!r} does not exist; run `elkctl setup` or pass --policy NAME"
         ) from None
     if name not in body:
         raise ElkctlError(f"Elasticsearch returned no policy named {name!r}")
@@ -99,7 +98,7 @@ def _warn_if_env_differs(settings: Settings, days: int) -> None:
     if settings.log_retention_days != days:
         click.echo(
             f"note: LOG_RETENTION_DAYS is {settings.log_retention_days}; set it to {days} in "
-            ".env too, so that installing the stack's policy again keeps the new value",
+            ".env too, or the next `elkctl setup` puts the old value back",
             err=True,
         )
 
