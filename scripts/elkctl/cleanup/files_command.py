@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,13 @@ from elkctl.cleanup.options import (
     verbose_option,
 )
 from elkctl.cleanup.report import (
+    log_summary,
     print_json_line,
     print_summary,
     print_table,
     report_errors,
 )
 from python_logging.units import format_size
-
-log = logging.getLogger("elkctl.cleanup")
 
 
 @click.command("files")
@@ -89,7 +87,7 @@ def files_command(
             remaining_bytes=plan.total_bytes - outcome.bytes_freed,
             errors=[{"path": f.path, "error": reason} for f, reason in outcome.failed],
         )
-        _log_summary(summary)
+        log_summary(summary)
         report_errors((f.path, reason) for f, reason in outcome.failed)
         if as_json:
             print_json_line(summary)
@@ -145,21 +143,3 @@ def _age(seconds: float) -> str:
     days = seconds / 86400
     return f"{days:.1f}d" if days >= 1 else f"{seconds / 3600:.1f}h"
 
-
-def _log_summary(summary: dict[str, Any]) -> None:
-    log.info(
-        "cleanup files: %d deleted, %d failed, %d bytes freed",
-        summary["deleted"], summary["failed"], summary["bytes_freed"],
-        extra={
-            "event": {
-                "action": "cleanup-files",
-                "outcome": "failure" if summary["failed"] else "success",
-            },
-            "labels": {
-                "deleted": summary["deleted"],
-                "failed": summary["failed"],
-                "bytes_freed": summary["bytes_freed"],
-                "remaining_bytes": summary["remaining_bytes"],
-            },
-        },
-    )

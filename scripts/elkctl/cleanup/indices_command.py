@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -32,11 +31,15 @@ from elkctl.cleanup.options import (
     verbose_option,
     yes_option,
 )
-from elkctl.cleanup.report import print_json_line, print_summary, print_table, report_errors
+from elkctl.cleanup.report import (
+    log_summary,
+    print_json_line,
+    print_summary,
+    print_table,
+    report_errors,
+)
 from elkctl.connection import elasticsearch_client, load_settings
 from python_logging.units import format_size
-
-log = logging.getLogger("elkctl.cleanup")
 
 CREATION_DATE = "creation-date"
 NEWEST_TIMESTAMP = "newest-timestamp"
@@ -118,7 +121,7 @@ def indices_command(
             remaining_bytes=summary["remaining_bytes"] - freed,
             errors=[{"index": name, "error": reason} for name, reason in outcome.failed],
         )
-        _log_summary(summary)
+        log_summary(summary)
         report_errors(outcome.failed)
         if as_json:
             print_json_line(summary)
@@ -185,21 +188,3 @@ def _confirm(doomed: list[Decision]) -> None:
     if not confirmed:
         raise Declined("not confirmed; no index deleted (use --yes to run unattended)")
 
-
-def _log_summary(summary: dict[str, Any]) -> None:
-    log.info(
-        "cleanup indices: %d deleted, %d failed, %d bytes freed",
-        summary["deleted"], summary["failed"], summary["bytes_freed"],
-        extra={
-            "event": {
-                "action": "cleanup-indices",
-                "outcome": "failure" if summary["failed"] else "success",
-            },
-            "labels": {
-                "deleted": summary["deleted"],
-                "failed": summary["failed"],
-                "bytes_freed": summary["bytes_freed"],
-                "remaining_bytes": summary["remaining_bytes"],
-            },
-        },
-    )

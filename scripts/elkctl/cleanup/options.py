@@ -13,30 +13,30 @@ from python_logging.units import parse_duration, parse_size
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def _duration(_ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
+def _parsed(parse: Callable[[str], Any]) -> Callable[..., Any]:
+    """A click callback that parses with `parse` and turns its ValueError into a usage error."""
 
+    def callback(_ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param=param) from None
 
-def _size(_ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_size(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
+    return callback
 
 
 def older_than_option(help_text: str) -> Decorator:
-    return click.option("--older-than", metavar="DURATION", callback=_duration, help=help_text)
+    return click.option(
+        "--older-than", metavar="DURATION", callback=_parsed(parse_duration), help=help_text
+    )
 
 
 def max_total_size_option(help_text: str) -> Decorator:
-    return click.option("--max-total-size", metavar="SIZE", callback=_size, help=help_text)
+    return click.option(
+        "--max-total-size", metavar="SIZE", callback=_parsed(parse_size), help=help_text
+    )
 
 
 dry_run_option = click.option(

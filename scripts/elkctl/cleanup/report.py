@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -12,6 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from python_logging.units import format_size
+
+log = logging.getLogger("elkctl.cleanup")
 
 
 def console() -> Console:
@@ -45,3 +48,21 @@ def print_summary(summary: dict[str, Any]) -> None:
 def report_errors(errors: Iterable[tuple[str, str]]) -> None:
     for target, reason in errors:
         click.echo(f"could not delete {target}: {reason}", err=True)
+
+
+def log_summary(summary: dict[str, Any]) -> None:
+    """The run's outcome through logging, so cleanup runs are searchable in Kibana."""
+    log.info(
+        "%s: %d deleted, %d failed, %d bytes freed",
+        summary["command"], summary["deleted"], summary["failed"], summary["bytes_freed"],
+        extra={
+            "event": {
+                "action": summary["command"].replace(" ", "-"),
+                "outcome": "failure" if summary["failed"] else "success",
+            },
+            "labels": {
+                key: summary[key]
+                for key in ("deleted", "failed", "bytes_freed", "remaining_bytes")
+            },
+        },
+    )
