@@ -305,3 +305,14 @@ def test_real_permission_denied_for_an_unprivileged_user_in_a_sticky_directory()
         assert (summary["deleted"], summary["failed"], summary["bytes_freed"]) == (1, 1, 20)
     finally:
         shutil.rmtree(base)
+
+
+def test_the_run_logs_its_own_actions(run, logs, caplog):
+    old = rotated(logs, "api", 100, 40)
+    with caplog.at_level("INFO", logger="elkctl.cleanup"):
+        assert run("--dir", str(logs), "--older-than", "30d").exit_code == 0
+    deleted = [r for r in caplog.records if r.getMessage() == f"deleted {old}"]
+    assert deleted and deleted[0].file == {"path": str(old), "size": 100}
+    [summary] = [r for r in caplog.records if r.getMessage().startswith("cleanup files:")]
+    assert summary.event == {"action": "cleanup-files", "outcome": "success"}
+    assert summary.labels["deleted"] == 1 and summary.labels["bytes_freed"] == 100
