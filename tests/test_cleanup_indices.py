@@ -15,7 +15,7 @@ from elkctl.cleanup.errors import EXIT_ABORTED, EXIT_PARTIAL
 from elkctl.cleanup.index_delete import explicit_name
 from elkctl.cleanup.index_plan import check_pattern
 from elkctl.cli import cli
-from tests.conftest import es_response
+from tests.fake_stack import es_response
 
 DAY_MS = 86_400_000
 NOW_MS = int(time.time() * 1000)

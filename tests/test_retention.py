@@ -11,7 +11,7 @@ from werkzeug import Request, Response
 
 from elkctl.cli import cli
 from elkctl.retention.policy import min_age_days, with_delete_after
-from tests.conftest import es_response
+from tests.fake_stack import FakeElasticsearch, FakeKibana, es_response
 
 # Shaped like the `GET _ilm/policy/<name>` example in the Elasticsearch docs.
 STORED = {
@@ -118,3 +118,18 @@ def test_min_age_days_reads_ilm_time_units():
     assert min_age_days("36h") == 1.5
     assert min_age_days("0ms") == 0
     assert min_age_days("soon") is None
+
+
+def test_set_on_the_policy_installed_by_elkctl_setup(elkctl_env, es_server, kibana_server):
+    es = FakeElasticsearch().install(es_server)
+    FakeKibana().install(kibana_server)
+    assert CliRunner().invoke(cli, ["setup"]).exit_code == 0
+    installed = copy.deepcopy(es.policies["logs-python"])
+
+    result = CliRunner().invoke(cli, ["retention", "set", "--days", "7"])
+
+    assert result.exit_code == 0, result.output
+    installed["phases"]["delete"]["min_age"] = "7d"
+    assert es.policies["logs-python"] == installed
+    shown = CliRunner().invoke(cli, ["retention", "show", "--json"])
+    assert json.loads(shown.stdout)[0]["delete_min_age"] == "7d"
