@@ -68,16 +68,19 @@ def stats_body(indices: list[FakeIndex]) -> dict:
     }
 
 
-def data_stream_body(name: str, backing: list[str]) -> dict:
+def data_stream_body(name: str, backing: list[str], failures: list[str]) -> dict:
     """One entry of `GET _data_stream`: the last backing index is the write index."""
+    def entries(names: list[str]) -> list[dict]:
+        return [{"index_name": b, "index_uuid": f"uuid-{b}", "prefer_ilm": True,
+                 "ilm_policy": "logs-python", "managed_by": "Index Lifecycle Management"}
+                for b in names]
+
     return {
         "name": name,
         "timestamp_field": {"name": "@timestamp"},
-        "indices": [
-            {"index_name": b, "index_uuid": f"uuid-{b}", "prefer_ilm": True,
-             "ilm_policy": "logs-python", "managed_by": "Index Lifecycle Management"}
-            for b in backing
-        ],
+        "indices": entries(backing),
+        "failure_store": {"enabled": True, "rollover_on_write": False,
+                          "indices": entries(failures)},
         "generation": len(backing),
         "status": "GREEN",
         "template": "logs-python",
@@ -97,6 +100,11 @@ BACKING = [
     FakeIndex(".ds-logs-api-default-2026.09.01-000002", 60, 2000, hidden=True, newest_days=31),
     # the write index: old by creation date (quiet stream), still never deleted
     FakeIndex(WRITE_INDEX, 80, 1000, hidden=True, newest_days=0.1),
+]
+FAILURE_WRITE_INDEX = ".fs-logs-api-default-2026.09.01-000002"
+FAILURE_STORE = [
+    FakeIndex(".fs-logs-api-default-2026.08.01-000001", 90, 10, hidden=True),
+    FakeIndex(FAILURE_WRITE_INDEX, 60, 10, hidden=True),
 ]
 LEGACY = [
     FakeIndex("logs-legacy-2026.05", 200, 500, newest_days=190),
@@ -125,7 +133,8 @@ class FakeCluster:
         server.expect_request(re.compile(r"^/[^/_][^/]*/_stats/store$"), method="GET") \
             .respond_with_handler(lambda r: self._reply(r, stats_body))
         server.respond_json("GET", "/_data_stream/*", {"data_streams": [
-            data_stream_body("logs-api-default", [b.name for b in BACKING]),
+            data_stream_body("logs-api-default", [b.name for b in BACKING],
+                             [f.name for f in FAILURE_STORE]),
         ]})
         server.expect_request(re.compile(r"^/[^/]+/_search$"), method="POST") \
             .respond_with_handler(self._search)
@@ -277,9 +286,12 @@ def test_interactive_run_asks_with_the_count(run, es_server):
     assert declined.exit_code == EXIT_ABORTED
     assert "Delete these 3 indices" in declined.stderr
     assert cluster.deletes_sent() == []
-    accepted = run("--pattern", "logs-legacy-*", "--older-than", "100d", input="y\n")
+    accepted = run("--pattern", "logs-legacy-*", "--older-than", "100d", "--json",
+                   input="y\n")
     assert accepted.exit_code == 0, accepted.output
     assert len(cluster.deleted) == 3
+    assert "logs-legacy-2026.05" in accepted.stderr  # the list is shown before the question
+    assert json.loads(accepted.stdout)["deleted"] == 3
 
 
 def test_a_failed_delete_is_reported_and_the_rest_continue(run, es_server):
@@ -306,3 +318,12 @@ def test_bad_patterns_and_missing_filters_are_refused(run, es_server):
 def test_explicit_name_guard(name):
     with pytest.raises(Exception, match="not one explicit index name"):
         explicit_name(name)
+
+
+def test_failure_store_write_index_is_protected_too(run, es_server):
+    cluster = FakeCluster(es_server, ALL + FAILURE_STORE)
+    result = run("--pattern", ".fs-logs-api-*", "--include-data-streams", "--allow-hidden",
+                 "--older-than", "30d", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    assert cluster.deleted == [FAILURE_STORE[0].name]
+    assert json.loads(result.stdout)["protected"] == [FAILURE_WRITE_INDEX]

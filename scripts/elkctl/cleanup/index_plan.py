@@ -65,7 +65,7 @@ def select_indices(
     filters: IndexFilters,
 ) -> Selection:
     backing: dict[str, DataStreamInfo] = {
-        name: stream for stream in streams for name in stream.backing_indices
+        name: stream for stream in streams for name in stream.all_indices
     }
     eligible: list[Candidate] = []
     excluded: list[Decision] = []
@@ -79,7 +79,7 @@ def select_indices(
             excluded.append(Decision(info.name, info.size_bytes, info.created_ms,
                                      stream.name if stream else None, action, reason))
 
-        if stream is not None and stream.write_index == info.name:
+        if stream is not None and info.name in stream.write_indices:
             exclude(PROTECTED, f"write index of data stream {stream.name}")
         elif stream is not None and not filters.include_data_streams:
             exclude(SKIPPED, f"backing index of {stream.name}; add --include-data-streams")

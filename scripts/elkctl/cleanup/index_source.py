@@ -30,10 +30,17 @@ class IndexInfo:
 class DataStreamInfo:
     name: str
     backing_indices: tuple[str, ...]  # oldest first; the last one is the write index
+    failure_indices: tuple[str, ...] = ()  # the failure store's, same order (9.1+)
 
     @property
-    def write_index(self) -> str | None:
-        return self.backing_indices[-1] if self.backing_indices else None
+    def all_indices(self) -> tuple[str, ...]:
+        return self.backing_indices + self.failure_indices
+
+    @property
+    def write_indices(self) -> frozenset[str]:
+        """The write index of the stream and of its failure store: never to be deleted."""
+        return frozenset(group[-1] for group in (self.backing_indices, self.failure_indices)
+                         if group)
 
 
 def fetch_indices(es: elasticsearch.Elasticsearch, patterns: list[str]) -> list[IndexInfo]:
@@ -71,10 +78,15 @@ def fetch_data_streams(es: elasticsearch.Elasticsearch) -> list[DataStreamInfo]:
     return [
         DataStreamInfo(
             name=stream["name"],
-            backing_indices=tuple(index["index_name"] for index in stream.get("indices", [])),
+            backing_indices=_index_names(stream.get("indices")),
+            failure_indices=_index_names((stream.get("failure_store") or {}).get("indices")),
         )
         for stream in body.get("data_streams", [])
     ]
+
+
+def _index_names(indices: list[dict[str, Any]] | None) -> tuple[str, ...]:
+    return tuple(index["index_name"] for index in indices or [])
 
 
 def newest_timestamps(

@@ -163,7 +163,7 @@ def _show_plan(
     print_summary(summary)
 
 
-def _table(title: str, decisions: list[Decision]) -> None:
+def _table(title: str, decisions: list[Decision], err: bool = False) -> None:
     now_ms = time.time() * 1000
     print_table(
         title, ("index", "data stream", "age", "size", "action", "reason"),
@@ -175,11 +175,12 @@ def _table(title: str, decisions: list[Decision]) -> None:
             )
             for d in decisions
         ),
+        err=err,
     )
 
 
 def _confirm(doomed: list[Decision]) -> None:
-    _table("Indices to delete", doomed)
+    _table("Indices to delete", doomed, err=True)  # stdout stays clean for --json
     size = format_size(sum(d.size_bytes for d in doomed))
     try:
         confirmed = click.confirm(f"Delete these {len(doomed)} indices ({size})?", err=True)

@@ -17,18 +17,21 @@ from python_logging.units import format_size
 log = logging.getLogger("elkctl.cleanup")
 
 
-def console() -> Console:
+def console(err: bool = False) -> Console:
     # Piped output (cron mail, logs) gets full-length lines: a path must never be cut.
-    return Console(width=None if sys.stdout.isatty() else 10_000, highlight=False)
+    stream = sys.stderr if err else sys.stdout
+    return Console(file=stream, width=None if stream.isatty() else 10_000, highlight=False)
 
 
-def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+def print_table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], err: bool = False
+) -> None:
     table = Table(title=title, title_justify="left")
     for column in columns:
         table.add_column(column, no_wrap=True)
     for row in rows:
         table.add_row(*row)
-    console().print(table)
+    console(err).print(table)
 
 
 def print_json_line(summary: dict[str, Any]) -> None:
