@@ -316,3 +316,18 @@ def test_the_run_logs_its_own_actions(run, logs, caplog):
     [summary] = [r for r in caplog.records if r.getMessage().startswith("cleanup files:")]
     assert summary.event == {"action": "cleanup-files", "outcome": "success"}
     assert summary.labels["deleted"] == 1 and summary.labels["bytes_freed"] == 100
+
+
+def test_an_unreadable_directory_is_a_one_line_error(run, logs, monkeypatch):
+    rotated(logs, "api", 10, 90)
+
+    def denied(path, globs):
+        raise PermissionError(13, "Permission denied", path)
+
+    # root reads every directory, so the refusal is injected where the scan starts
+    monkeypatch.setattr("elkctl.cleanup.files_command.scan_directory", denied)
+    result = run("--dir", str(logs), "--older-than", "1d")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"elkctl: cannot list {logs}: Permission denied; nothing was deleted"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def files_command(
     directories = list(dict.fromkeys(checked_directory(d) for d in dirs))
     with exclusive_run(lock_file or default_lock_path("cleanup-files")):
         matcher = name_matcher(patterns)
-        scans = [scan_directory(d, matcher) for d in directories]
+        scans = [_scan(d, matcher) for d in directories]
         plan = plan_file_cleanup(
             [f for s in scans for f in s.candidates],
             protected_bytes=sum(f.size for s in scans for f in s.active),
@@ -101,6 +102,13 @@ def files_command(
             raise PartialFailure(
                 f"{len(outcome.failed)} of {len(plan.delete)} files could not be deleted"
             )
+
+
+def _scan(directory: str, globs: re.Pattern[str] | None) -> DirectoryScan:
+    try:
+        return scan_directory(directory, globs)
+    except OSError as exc:
+        raise CleanupError(f"cannot list {directory}: {exc.strerror}; nothing was deleted") from exc
 
 
 def _summary(
