@@ -48,3 +48,6 @@ def main() -> None:
 from elkctl.setup_cmd import setup  # noqa: E402
 
 cli.add_command(setup)
+from elkctl.status_cmd import status  # noqa: E402
+
+cli.add_command(status)
