@@ -51,3 +51,6 @@ cli.add_command(setup)
 from elkctl.status_cmd import status  # noqa: E402
 
 cli.add_command(status)
+from elkctl.verify_cmd import verify  # noqa: E402
+
+cli.add_command(verify)
