@@ -54,3 +54,6 @@ cli.add_command(status)
 from elkctl.verify_cmd import verify  # noqa: E402
 
 cli.add_command(verify)
+from elkctl.doctor_cmd import doctor  # noqa: E402
+
+cli.add_command(doctor)
