@@ -5,6 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from elkctl.cli import cli
+from tests.cli_assertions import one_line_failure
 from tests.fake_stack import FakeElasticsearch, FakeKibana
 
 
@@ -15,15 +16,6 @@ def stack(es_server, kibana_server, elkctl_env):
 
 def run(*args):
     return CliRunner().invoke(cli, list(args))
-
-
-def one_line_failure(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("elkctl: ")
-    return lines[0]
 
 
 def test_first_setup_creates_everything(stack, elkctl_env):

@@ -20,6 +20,7 @@ from elkctl.doctor import (
     diagnose,
     gather_facts,
 )
+from elkctl.options import parsed_by
 from python_logging.units import parse_size
 
 RESULT_STYLES = {OK: "green", FAIL: "bold red"}
@@ -33,13 +34,6 @@ def findings_table(findings: list[Finding]) -> Table:
         style = RESULT_STYLES.get(finding.result, "dim")
         table.add_row(finding.check, Text(finding.result, style), finding.detail)
     return table
-
-
-def size_option(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
-    try:
-        return parse_size(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
 
 
 @click.command("doctor")
@@ -56,14 +50,14 @@ def size_option(_ctx: click.Context, _param: click.Parameter, value: str) -> int
 @click.option(
     "--min-ram",
     default=str(DEFAULT_MIN_RAM),
-    callback=size_option,
+    callback=parsed_by(parse_size),
     show_default="4GiB",
     help="Required available memory (e.g. 6GiB).",
 )
 @click.option(
     "--min-disk",
     default=str(DEFAULT_MIN_DISK),
-    callback=size_option,
+    callback=parsed_by(parse_size),
     show_default="10GB",
     help="Required free disk (e.g. 20GB).",
 )

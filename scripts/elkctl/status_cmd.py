@@ -35,6 +35,7 @@ from elkctl.health import (
     assess_stream,
     stream_freshness,
 )
+from elkctl.options import parsed_by
 from python_logging.units import parse_duration
 
 STATE_STYLES = {UP: "green", DEGRADED: "yellow", DOWN: "bold red", STALE: "bold red"}
@@ -102,30 +103,21 @@ def status_table(checks: list[Check]) -> Table:
     return table
 
 
-def parse_max_age(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
-
-
 @click.command("status")
 @click.option(
     "--max-age",
     metavar="DURATION",
+    callback=parsed_by(parse_duration),
     help="Fail when a data stream's newest document is older (e.g. 15m). Default: report only.",
 )
-def status(max_age: str | None) -> None:
+def status(max_age: float | None) -> None:
     """Health of Elasticsearch, Kibana, Logstash, Filebeat and ingest freshness per data stream."""
     settings = load_settings()
-    limit = parse_max_age(max_age)
     url = settings.elasticsearch_url
     now_ms = int(time.time() * 1000)
     checks = guarded(
         "Elasticsearch",
-        lambda: elasticsearch_checks(elasticsearch_client(settings), now_ms, limit),
+        lambda: elasticsearch_checks(elasticsearch_client(settings), now_ms, max_age),
         url,
     )
     checks += guarded("Kibana", lambda: kibana_checks(settings), url)
