@@ -101,6 +101,9 @@ class FakeElasticsearch:
         self.data_streams: dict[str, dict[str, Any]] = {}
         self.documents: list[dict[str, Any]] = []
         self.ingest_from: Path | None = None
+        # Answer this many requests with 503 / 429 first, like a starting or busy cluster.
+        self.starting = 0
+        self.too_many = 0
         self.mutations: list[tuple[str, str]] = []
 
     def install(self, server) -> FakeElasticsearch:
@@ -108,6 +111,12 @@ class FakeElasticsearch:
         return self
 
     def handle(self, request: Request) -> Response:
+        if self.starting:
+            self.starting -= 1
+            return es_error(503, "master_not_discovered_exception", "no master yet")
+        if self.too_many:
+            self.too_many -= 1
+            return es_error(429, "es_rejected_execution_exception", "rejected execution")
         credentials = _basic_credentials(request)
         if credentials is None or self.passwords.get(credentials[0]) != credentials[1]:
             return es_error(401, "security_exception", "unable to authenticate user")
