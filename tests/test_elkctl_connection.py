@@ -10,6 +10,7 @@ from werkzeug import Response
 from elkctl.cli import ElkctlGroup
 from elkctl.connection import (
     ElkctlError,
+    EndpointUnreachable,
     KibanaClient,
     KibanaError,
     Settings,
@@ -211,7 +212,7 @@ def test_kibana_401_is_an_elkctl_error(kibana_server, elkctl_settings):
 
 def test_kibana_unreachable_is_an_elkctl_error(elkctl_env):
     settings = Settings(kibana_url=f"http://127.0.0.1:{_closed_port()}", elastic_password="x")
-    with pytest.raises(KibanaError, match="cannot reach Kibana"):
+    with pytest.raises(EndpointUnreachable, match="cannot reach Kibana"):
         KibanaClient(settings).status()
 
 

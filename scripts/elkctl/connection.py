@@ -35,12 +35,12 @@ class ElkctlError(Exception):
     exit_code = 1
 
 
-class KibanaError(ElkctlError):
-    """Kibana (or another HTTP endpoint of the stack) refused or failed a request."""
-
-
-class EndpointUnreachable(KibanaError):
+class EndpointUnreachable(ElkctlError):
     """No HTTP answer at all (refused, DNS, timeout): worth retrying while the stack starts."""
+
+
+class KibanaError(ElkctlError):
+    """Kibana answered, but refused or failed the request."""
 
 
 @dataclass(frozen=True)
