@@ -58,6 +58,8 @@ class Settings:
     log_retention_days: int = 30
     logstash_url: str = "http://localhost:9600"
     filebeat_url: str = "http://localhost:5066"
+    # The directory Filebeat ships (mounted read-only into its container); `verify` writes there.
+    log_dir: Path = Path("logs")
     # How long to wait for a starting Elasticsearch or Kibana before giving up (seconds).
     wait_timeout: float = 180.0
     request_timeout: float = 30.0
@@ -78,6 +80,7 @@ ENV_KEYS: dict[str, str] = {
     "LOG_RETENTION_DAYS": "log_retention_days",
     "LOGSTASH_API_URL": "logstash_url",
     "FILEBEAT_HTTP_URL": "filebeat_url",
+    "LOG_DIR": "log_dir",
     "ELKCTL_WAIT_TIMEOUT": "wait_timeout",
     "ELKCTL_REQUEST_TIMEOUT": "request_timeout",
     "ELKCTL_MAX_RETRIES": "max_retries",
@@ -127,7 +130,7 @@ def _field_value(key: str, text: str) -> Any:
         return _non_negative_int(key, text)
     if key in ("ELKCTL_WAIT_TIMEOUT", "ELKCTL_REQUEST_TIMEOUT"):
         return _positive_number(key, text, float)
-    if key == "ELASTICSEARCH_CA_CERT":
+    if key in ("ELASTICSEARCH_CA_CERT", "LOG_DIR"):
         return Path(text)
     if key in URL_KEYS:
         if not text.startswith(("http://", "https://")):
