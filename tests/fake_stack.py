@@ -352,6 +352,8 @@ class FakeKibana:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.fail_ids: dict[str, dict[str, Any]] = {}
         self.imports = 0
+        # Answer this many imports with this status first (e.g. 503 while Kibana restarts).
+        self.import_rejections: list[int] = []
 
     def install(self, server) -> FakeKibana:
         server.expect_request("/api/status", method="GET").respond_with_handler(self.status)
@@ -375,6 +377,10 @@ class FakeKibana:
     def import_objects(self, request: Request) -> Response:
         if request.headers.get("kbn-xsrf") != "true" or request.args.get("overwrite") != "true":
             return Response(json.dumps({"statusCode": 400, "message": "bad request"}), 400)
+        if self.import_rejections:
+            code = self.import_rejections.pop(0)
+            body = {"statusCode": code, "error": "Service Unavailable", "message": "not ready"}
+            return Response(json.dumps(body), code, content_type="application/json")
         upload = request.files["file"]
         if not upload.filename.endswith(".ndjson"):
             return Response(

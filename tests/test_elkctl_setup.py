@@ -147,6 +147,23 @@ def test_es8_server_is_a_version_mismatch(es_server, kibana_server, elkctl_env):
     assert "found 9" in line
 
 
+def test_kibana_import_answering_503_is_retried(stack, monkeypatch):
+    monkeypatch.setattr(waiting, "backoff_delays", lambda *args: itertools.repeat(0.01))
+    _, kibana = stack
+    kibana.import_rejections = [503, 429]
+    result = run("setup")
+    assert result.exit_code == 0, result.output
+    assert ("dashboard", "logs-python-overview") in kibana.objects
+
+
+def test_kibana_import_rejected_with_400_fails_at_once(stack):
+    _, kibana = stack
+    kibana.import_rejections = [400]
+    line = one_line_failure(run("setup"))
+    assert "Kibana saved-objects import failed: HTTP 400: not ready" in line
+    assert kibana.import_rejections == []
+
+
 def test_version_mismatch_is_one_line(es_server, kibana_server, elkctl_env):
     FakeElasticsearch(version="10.0.0").install(es_server)
     line = one_line_failure(run("setup"))

@@ -42,6 +42,15 @@ class EndpointUnreachable(ElkctlError):
 class KibanaError(ElkctlError):
     """Kibana answered, but refused or failed the request."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """Busy (429) or not ready (5xx): an overwrite import may simply be sent again."""
+        return self.status in RETRY_STATUSES
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -336,5 +345,8 @@ class KibanaClient:
             "POST", f"/api/saved_objects/_import{query}", data=body, content_type=content_type
         )
         if response.status != 200 or not isinstance(response.body, dict):
-            raise KibanaError(f"Kibana saved-objects import failed: {describe_failure(response)}")
+            raise KibanaError(
+                f"Kibana saved-objects import failed: {describe_failure(response)}",
+                response.status,
+            )
         return response.body
