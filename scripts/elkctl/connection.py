@@ -187,6 +187,15 @@ def require(value: str | None, key: str) -> str:
     return value
 
 
+def ca_cert_file(settings: Settings) -> str | None:
+    """The configured CA certificate (also used for HTTPS to Kibana), checked to exist."""
+    if settings.ca_cert is None:
+        return None
+    if not settings.ca_cert.is_file():
+        raise ElkctlError(f"ELASTICSEARCH_CA_CERT={settings.ca_cert} is not a readable file")
+    return str(settings.ca_cert)
+
+
 def elasticsearch_client(settings: Settings) -> elasticsearch.Elasticsearch:
     """A 9.x client that retries 429/5xx and refused connections with jittered backoff."""
     if settings.api_key:
@@ -195,9 +204,7 @@ def elasticsearch_client(settings: Settings) -> elasticsearch.Elasticsearch:
         password = require(settings.elastic_password, "ELASTIC_PASSWORD (or ELASTICSEARCH_API_KEY)")
         auth = {"basic_auth": (settings.elastic_username, password)}
     if settings.ca_cert is not None:
-        if not settings.ca_cert.is_file():
-            raise ElkctlError(f"ELASTICSEARCH_CA_CERT={settings.ca_cert} is not a readable file")
-        auth["ca_certs"] = str(settings.ca_cert)
+        auth["ca_certs"] = ca_cert_file(settings)
     return elasticsearch.Elasticsearch(
         settings.elasticsearch_url,
         **auth,
@@ -218,8 +225,10 @@ class HttpResponse:
 
 
 def _ssl_context(settings: Settings) -> ssl.SSLContext:
-    cafile = str(settings.ca_cert) if settings.ca_cert is not None else None
-    return ssl.create_default_context(cafile=cafile)
+    try:
+        return ssl.create_default_context(cafile=ca_cert_file(settings))
+    except ssl.SSLError as exc:
+        raise ElkctlError(f"ELASTICSEARCH_CA_CERT={settings.ca_cert}: {exc}") from exc
 
 
 def _parse_body(raw: bytes) -> Any:
