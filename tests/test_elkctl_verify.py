@@ -63,3 +63,15 @@ def test_verify_reads_log_dir_from_the_env_file(es_server, elkctl_env, tmp_path,
     result = CliRunner().invoke(cli, ["verify", "--timeout", "5"])
     assert result.exit_code == 0, result.output
     assert (shipped / "elkctl-verify.log").exists()
+
+
+def test_unwritable_log_dir_is_one_line(es_server, elkctl_env, tmp_path):
+    FakeElasticsearch().install(es_server)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = CliRunner().invoke(
+        cli, ["verify", "--log-dir", str(blocker / "sub"), "--timeout", "1"]
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("elkctl: cannot write to ")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from elkctl.connection import ElkctlError, EndpointUnreachable, KibanaClient, KibanaError
-from elkctl.definitions import read_json
+from elkctl.definitions import read_json, read_text
 from elkctl.waiting import Clock, Probe, wait_until
 
 # Import order: what is referred to comes first.
@@ -34,7 +34,7 @@ def load_kibana_objects(root: Path) -> list[dict[str, Any]]:
     folder = root / "kibana"
     for path in sorted(folder.rglob("*.json")) + sorted(folder.rglob("*.ndjson")):
         if path.suffix == ".ndjson":
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = read_text(path).splitlines()
             found = [
                 _check_object(_parse_line(line, f"{path}:{n}"), f"{path}:{n}")
                 for n, line in enumerate(lines, start=1)

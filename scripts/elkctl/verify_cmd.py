@@ -45,14 +45,17 @@ def write_marker_line(log_dir: Path, service: str, environment: str | None, mark
 
     Interim: switches to `python_logging.setup_logging` once that lands on main.
     """
-    log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / active_name(service)
     line = json.dumps(marker_document(marker, service, environment), separators=(",", ":")) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise ElkctlError(f"cannot write to {path}: {exc.strerror}; check --log-dir") from exc
     return path
 
 
