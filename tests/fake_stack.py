@@ -10,6 +10,7 @@ import base64
 import copy
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from werkzeug import Request, Response
@@ -99,6 +100,10 @@ class FakeElasticsearch:
         self.passwords: dict[str, str | None] = {"elastic": ELASTIC_PASSWORD, "kibana_system": None}
         self.data_streams: dict[str, dict[str, Any]] = {}
         self.documents: list[dict[str, Any]] = []
+        self.ingest_from: Path | None = None
+        # Answer this many requests with 503 / 429 first, like a starting or busy cluster.
+        self.starting = 0
+        self.too_many = 0
         self.mutations: list[tuple[str, str]] = []
 
     def install(self, server) -> FakeElasticsearch:
@@ -106,6 +111,12 @@ class FakeElasticsearch:
         return self
 
     def handle(self, request: Request) -> Response:
+        if self.starting:
+            self.starting -= 1
+            return es_error(503, "master_not_discovered_exception", "no master yet")
+        if self.too_many:
+            self.too_many -= 1
+            return es_error(429, "es_rejected_execution_exception", "rejected execution")
         credentials = _basic_credentials(request)
         if credentials is None or self.passwords.get(credentials[0]) != credentials[1]:
             return es_error(401, "security_exception", "unable to authenticate user")
@@ -137,7 +148,63 @@ class FakeElasticsearch:
             (r"/_security/user/([^/]+)/_password", "POST", self.change_password),
             (r"/_security/user/([^/]+)/_password", "PUT", self.change_password),
             (r"/_security/_authenticate", "GET", self.authenticate),
+            (r"/_data_stream/([^/]+)/_stats", "GET", self.data_stream_stats),
+            (r"/([^/_][^/]*)/_search", "POST", self.search),
+            (r"/([^/_][^/]*)/_search", "GET", self.search),
         ]
+
+    def data_stream_stats(self, request: Request, pattern: str) -> Response:
+        """GET _data_stream/<pattern>/_stats, from `self.data_streams` {name: stats}."""
+        streams = [
+            {"data_stream": name, **stats} for name, stats in sorted(self.data_streams.items())
+        ]
+        return es_response(
+            {
+                "_shards": {"total": len(streams), "successful": len(streams), "failed": 0},
+                "data_stream_count": len(streams),
+                "backing_indices": sum(s.get("backing_indices", 0) for s in streams),
+                "total_store_size_bytes": sum(s.get("store_size_bytes", 0) for s in streams),
+                "data_streams": streams,
+            }
+        )
+
+    def ingest(self) -> None:
+        """Stand-in for Filebeat + Logstash: read every JSON line of `ingest_from/*.log`."""
+        if self.ingest_from is None:
+            return
+        self.documents = [
+            json.loads(line)
+            for path in sorted(self.ingest_from.glob("*.log"))
+            for line in path.read_text().splitlines()
+            if line.strip()
+        ]
+
+    def search(self, request: Request, index: str) -> Response:
+        """Supports the `match_phrase` on `message` that `elkctl verify` sends."""
+        self.ingest()
+        phrase = request.json["query"]["match_phrase"]["message"]
+        hits = [
+            {
+                "_index": ".ds-logs-verify-default-2026.11.23-000001",
+                "_id": str(n),
+                "_score": 1.0,
+                "_source": doc,
+            }
+            for n, doc in enumerate(self.documents)
+            if phrase in str(doc.get("message", ""))
+        ]
+        return es_response(
+            {
+                "took": 1,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {
+                    "total": {"value": len(hits), "relation": "eq"},
+                    "max_score": 1.0,
+                    "hits": hits,
+                },
+            }
+        )
 
     # ILM: GET answers {name: {version, modified_date, policy, in_use_by}}
     def get_policy(self, request: Request, name: str) -> Response:
@@ -285,6 +352,8 @@ class FakeKibana:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.fail_ids: dict[str, dict[str, Any]] = {}
         self.imports = 0
+        # Answer this many imports with this status first (e.g. 503 while Kibana restarts).
+        self.import_rejections: list[int] = []
 
     def install(self, server) -> FakeKibana:
         server.expect_request("/api/status", method="GET").respond_with_handler(self.status)
@@ -308,6 +377,10 @@ class FakeKibana:
     def import_objects(self, request: Request) -> Response:
         if request.headers.get("kbn-xsrf") != "true" or request.args.get("overwrite") != "true":
             return Response(json.dumps({"statusCode": 400, "message": "bad request"}), 400)
+        if self.import_rejections:
+            code = self.import_rejections.pop(0)
+            body = {"statusCode": code, "error": "Service Unavailable", "message": "not ready"}
+            return Response(json.dumps(body), code, content_type="application/json")
         upload = request.files["file"]
         if not upload.filename.endswith(".ndjson"):
             return Response(

@@ -10,6 +10,7 @@ from werkzeug import Response
 from elkctl.cli import ElkctlGroup
 from elkctl.connection import (
     ElkctlError,
+    EndpointUnreachable,
     KibanaClient,
     KibanaError,
     Settings,
@@ -17,6 +18,7 @@ from elkctl.connection import (
     load_settings,
     parse_env_file,
 )
+from tests.cli_assertions import one_line_failure
 
 
 def test_defaults_without_env_or_file(tmp_path):
@@ -108,17 +110,8 @@ def _ping_cli() -> click.Group:
     return group
 
 
-def _one_line_failure(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("elkctl: ")
-    return lines[0]
-
-
 def test_elkctl_error_is_one_line():
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["boom"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["boom"]))
     assert line == "elkctl: something specific with a second line"
 
 
@@ -141,7 +134,7 @@ def test_401_prints_one_line(es_server, elkctl_env):
         },
         status=401,
     )
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert "rejected the credentials (401)" in line
     assert "ELASTIC_PASSWORD" in line
 
@@ -155,7 +148,7 @@ def _closed_port() -> int:
 def test_connection_refused_prints_one_line(elkctl_env, monkeypatch):
     url = f"http://127.0.0.1:{_closed_port()}"
     monkeypatch.setenv("ELASTICSEARCH_URL", url)
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert f"cannot reach Elasticsearch at {url}" in line
 
 
@@ -175,14 +168,14 @@ def test_es8_server_is_a_version_mismatch(es_server, elkctl_env):
         },
         status=400,
     )
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert "version mismatch" in line
 
 
 def test_server_without_product_header_is_named(kibana_server, elkctl_env, monkeypatch):
     kibana_server.expect_request("/").respond_with_json({"name": "not es"})
     monkeypatch.setenv("ELASTICSEARCH_URL", kibana_server.url_for("/").rstrip("/"))
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert "is not Elasticsearch" in line
 
 
@@ -219,7 +212,7 @@ def test_kibana_401_is_an_elkctl_error(kibana_server, elkctl_settings):
 
 def test_kibana_unreachable_is_an_elkctl_error(elkctl_env):
     settings = Settings(kibana_url=f"http://127.0.0.1:{_closed_port()}", elastic_password="x")
-    with pytest.raises(KibanaError, match="cannot reach Kibana"):
+    with pytest.raises(EndpointUnreachable, match="cannot reach Kibana"):
         KibanaClient(settings).status()
 
 
@@ -227,3 +220,17 @@ def test_ca_cert_must_exist(tmp_path: Path):
     settings = Settings(elastic_password="x", ca_cert=tmp_path / "ca.crt")
     with pytest.raises(ElkctlError, match="ELASTICSEARCH_CA_CERT"):
         elasticsearch_client(settings)
+
+
+def test_kibana_over_https_checks_the_ca_cert_too(tmp_path):
+    missing = Settings(
+        kibana_url="https://127.0.0.1:1", elastic_password="x", ca_cert=tmp_path / "ca"
+    )
+    with pytest.raises(ElkctlError, match="ELASTICSEARCH_CA_CERT"):
+        KibanaClient(missing).status()
+    garbage = tmp_path / "ca.crt"
+    garbage.write_text("not a certificate")
+    with pytest.raises(ElkctlError, match="ELASTICSEARCH_CA_CERT"):
+        KibanaClient(
+            Settings(kibana_url="https://127.0.0.1:1", elastic_password="x", ca_cert=garbage)
+        ).status()

@@ -48,7 +48,15 @@ def main() -> None:
 from elkctl.setup_cmd import setup  # noqa: E402
 
 cli.add_command(setup)
+from elkctl.status_cmd import status  # noqa: E402
 
+cli.add_command(status)
+from elkctl.verify_cmd import verify  # noqa: E402
+
+cli.add_command(verify)
+from elkctl.doctor_cmd import doctor  # noqa: E402
+
+cli.add_command(doctor)
 from elkctl.cleanup.command import cleanup  # noqa: E402
 from elkctl.retention.command import retention  # noqa: E402
 

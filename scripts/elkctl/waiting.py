@@ -40,12 +40,21 @@ def backoff_delays(first: float = 0.5, cap: float = 5.0):
 
 
 def wait_until(
-    probe: Callable[[], Probe[T]], *, what: str, timeout: float, clock: Clock | None = None
+    probe: Callable[[], Probe[T]],
+    *,
+    what: str,
+    timeout: float,
+    clock: Clock | None = None,
+    interval: float | None = None,
 ) -> T:
-    """Call `probe` until it reports ready; ElkctlError naming the last reason at `timeout`."""
+    """Call `probe` until it reports ready; ElkctlError naming the last reason at `timeout`.
+
+    Delays back off from 0.5 s to 5 s, or stay at `interval` (when timing something).
+    """
     clock = clock or Clock()
     deadline = clock.now() + timeout
-    for delay in backoff_delays():
+    delays = backoff_delays() if interval is None else backoff_delays(interval, interval)
+    for delay in delays:
         result = probe()
         if result.ready:
             return result.value  # type: ignore[return-value]
