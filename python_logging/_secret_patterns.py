@@ -110,16 +110,17 @@ PAIR_VALUE = re.compile(
 HEADER_VALUE = re.compile(r"[ \t]*(?P<scheme>[A-Za-z][A-Za-z0-9-]* (?=\S))?(?P<rest>[^\r\n\"'\\]*)")
 
 # Card numbers: 13-19 contiguous digits, or groups separated by one consistent space or
-# dash (4-4-4-4[-3], 4-6-4/5). Candidates still need a card brand prefix and length
+# dash (4-4-4-4[-3], 4-6-4/5), not glued to letters or digits (a hex hash that starts
+# with 14 digits is not a card). Candidates still need a card brand prefix and length
 # and a valid Luhn check digit (see `is_card_number`).
 # The lookbehind sits after the first four digits (not before them) so the regex starts
 # with a digit class, which lets `re` skip non-digit positions quickly: 3x faster.
 CARD_CANDIDATE = re.compile(
-    r"[0-9]{4}(?<![0-9]{5})(?:"
+    r"[0-9]{4}(?<![0-9A-Za-z][0-9]{4})(?:"
     r"[0-9]{9,15}"
     r"|(?P<s1>[ -])[0-9]{4}(?P=s1)[0-9]{4}(?P=s1)[0-9]{4}(?P<tail>(?P=s1)[0-9]{3})?"
     r"|(?P<s2>[ -])[0-9]{6}(?P=s2)[0-9]{4,5}"
-    r")(?![0-9])"
+    r")(?![0-9A-Za-z])"
 )
 # Card gate: a string's shape with every digit as '0', blank or dash as '-' and anything
 # else as 'x' (one C-level bytes.translate); a card needs one of the shapes

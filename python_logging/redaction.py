@@ -21,11 +21,12 @@ Sensitive keys
 
     Whole words, not raw substrings, so ``author``, ``authored_by``, ``authority``,
     ``tokenizer``, ``passenger``, ``keyboard``, ``secretary`` and ``sessions`` stay.
-    A key that *describes* a secret rather than holding one also stays: when its last
-    word is a descriptor (count, type, length, ttl, expires, at, name, url, ... see
-    ``DESCRIPTOR_WORDS``) or its first word is a quantity (max, min, num, total), as in
-    ``token_count``, ``session_count``, ``password_min_length``, ``token_type``,
-    ``token_expires_at``, ``cookie_name``, ``max_sessions``. Plural ``tokens`` is not a
+    A key that *describes* a secret rather than holding one also stays: when a word
+    after the last sensitive term is a descriptor (count, type, length, ttl, expires,
+    at, name, url, ... see ``DESCRIPTOR_WORDS``) or its first word is a quantity (max,
+    min, num, total), as in ``token_count``, ``session_count``, ``password_min_length``,
+    ``token_type``, ``token_expires_in``, ``cookie_name``, ``max_session_age``. A term
+    at the end still wins: ``password_reset_token``, ``card_number``. Plural ``tokens`` is not a
     term: LLM usage counters (``prompt_tokens``, ``max_tokens``) are far more common
     than lists of raw tokens, and vendor tokens inside any value are still caught by
     the value rules. ``session_id``/``sessionid`` *are* sensitive: they are bearer
@@ -100,6 +101,8 @@ DESCRIPTOR_WORDS = frozenset({
     "scheme", "provider", "mode", "status", "enabled", "required", "policy", "url", "uri",
     "endpoint", "path", "domain", "secure", "httponly", "samesite", "algorithm", "alg",
     "version",
+    # exception names in tracebacks: `AuthError: rejected`, `InvalidTokenError: ...`
+    "error", "errors", "exception", "failed", "failure", "mismatch", "missing",
 })
 QUANTITY_PREFIXES = frozenset({"max", "min", "num", "total", "count"})
 # Keys whose text form is an HTTP header line with a credential as its whole value.
@@ -114,6 +117,7 @@ KEY_STEMS = ("pass", "pwd", "secret", "token", "auth", "cookie", "session", "cre
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 _KEY_CACHE_LIMIT = 8192
+_MAX_PASSES = 8
 
 
 def key_words(key: str) -> tuple[str, ...]:
@@ -138,9 +142,9 @@ def _terms_in(words: Sequence[str], singles: frozenset[str],
 
 
 def _describes_secret(words: Sequence[str], spans: list[tuple[int, int]]) -> bool:
-    """True when the key is metadata about a secret (`token_count`), not the secret."""
-    last = len(words) - 1
-    if words[last] in DESCRIPTOR_WORDS and all(end <= last for _, end in spans):
+    """True when the key is metadata about a secret (`token_expires_in`), not the secret."""
+    after_last_term = max(end for _, end in spans)
+    if any(word in DESCRIPTOR_WORDS for word in words[after_last_term:]):
         return True
     return words[0] in QUANTITY_PREFIXES and all(start > 0 for start, _ in spans)
 
@@ -188,7 +192,11 @@ class Redactor:
         return cached[0]
 
     def _remember_key(self, key: str) -> tuple[bool, str]:
-        verdict = (self._key_verdict(key), self.redact_text(key))
+        redacted = self.redact_text(key)
+        # Judging the redacted key too keeps `redact` idempotent: a key that only looks
+        # sensitive once redacted would otherwise mask its value on the second pass.
+        sensitive = self._key_verdict(key) or (redacted != key and self._key_verdict(redacted))
+        verdict = (sensitive, redacted)
         if len(self._key_cache) >= _KEY_CACHE_LIMIT:
             # Keys come from a small, recurring set; a flood of unique keys (IDs used as
             # keys) must not grow memory without bound, so start again.
@@ -208,20 +216,21 @@ class Redactor:
     # -- strings ----------------------------------------------------------------------
 
     def redact_text(self, text: str) -> str:
-        """Mask every secret found in one string."""
+        """Mask every secret found in one string (anything else goes through `redact`)."""
+        if type(text) is not str:
+            return self.redact(text)
         try:
             return self._scan(text)
         except Exception as exc:
-            if not isinstance(text, str):
-                return self.redact(text)
             failures.record("redaction", exc)
             return self.mask
 
-    def _scan(self, text: str) -> str:
+    def _scan(self, text: str, passes: int = 1) -> str:
         # Each detector is gated by substring checks that cost a few nanoseconds, so a
         # benign string falls through all of them without running a regex.
         if len(text) < 5 and not self._patterns:
             return text
+        original = text
         if "-----" in text:
             text = sp.PEM_PRIVATE_KEY.sub(self._mask_match, text)
         if "eyJ" in text:
@@ -242,7 +251,13 @@ class Redactor:
             text = sp.CARD_CANDIDATE.sub(self._mask_card, text)
         for pattern in self._patterns:
             text = pattern.sub(self._mask_match, text)
-        return text
+        if text is original or text == original or passes >= _MAX_PASSES:
+            return text
+        # A mask can create a word boundary a detector waits for (`xAIza...eyJ...` only
+        # shows its JWT once the key before it is gone), so scan again until nothing
+        # changes; that is what makes redaction idempotent. Only strings that held a
+        # secret pay for the second pass.
+        return self._scan(text, passes + 1)
 
     def _may_hold_key(self, lowered: str) -> bool:
         # Spelled out rather than looped over KEY_STEMS: twice as fast on the hot path.
