@@ -48,24 +48,28 @@ VENDOR_TOKEN = re.compile(
     r")"
 )
 
-# `Bearer <token>`: the token must be 8+ token68 characters with a digit or punctuation,
-# so prose ("the bearer of this letter", "Bearer authentication") stays readable.
-BEARER = re.compile(
-    r"(?<![A-Za-z])(?P<scheme>[Bb]earer|BEARER)(?P<gap>[ \t]+)(?P<token>[A-Za-z0-9._~+/-]{8,}=*)"
+# `Bearer <token>` and `Basic <base64>` (HTTP auth schemes; Authorization header values
+# and curl command lines). The regex finds candidates; `auth_token_is_credential` keeps
+# prose intact: "the bearer of this letter", "Basic information was updated".
+AUTH_SCHEME = re.compile(
+    r"(?<![A-Za-z])(?P<scheme>[Bb]earer|BEARER|[Bb]asic|BASIC)(?P<gap>[ \t]+)"
+    r"(?P<token>[A-Za-z0-9._~+/-]{4,}=*)"
 )
-# `Basic <base64>`: masked only when the base64 decodes to `user:password`, so
-# "Basic information" is not mistaken for a credential.
-BASIC = re.compile(
-    r"(?<![A-Za-z])(?P<scheme>[Bb]asic|BASIC)(?P<gap>[ \t]+)"
-    r"(?P<token>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"
-)
+
+
+def auth_token_is_credential(scheme: str, token: str) -> bool:
+    if scheme.lower() == "bearer":
+        return bearer_token_is_credential(token)
+    return basic_token_is_credential(token)
 
 
 def bearer_token_is_credential(token: str) -> bool:
-    return any(not ch.isalpha() for ch in token)
+    # 8+ characters with a digit or punctuation: tokens have them, English words do not
+    return len(token) >= 8 and not token.isalpha()
 
 
 def basic_token_is_credential(token: str) -> bool:
+    # only base64 that decodes to `user:password`
     padded = token + "=" * (-len(token) % 4)
     try:
         decoded = base64.b64decode(padded, validate=True)

@@ -97,6 +97,12 @@ def test_every_sensitive_term_contains_a_prefilter_stem() -> None:
         assert any(stem in word for word in pair for stem in KEY_STEMS), pair
 
 
+def test_prefilter_checks_every_stem(redactor: Redactor) -> None:
+    for stem in KEY_STEMS:
+        assert redactor._may_hold_key(f"x {stem} y"), stem
+    assert not redactor._may_hold_key("the quick brown fox")
+
+
 def test_key_verdicts_are_cached(redactor: Redactor) -> None:
     first = redactor.is_sensitive_key("cached_password")
     assert "cached_password" in redactor._key_cache
