@@ -265,7 +265,8 @@ class Redactor:
                 or "sig" in lowered or "srf" in lowered or "jwt" in lowered
                 or "card" in lowered or "cv" in lowered):
             return True
-        return any(stem in lowered for stem in self._extra_stems)
+        # stems of user keys; usually none, and then no generator is built
+        return bool(self._extra_stems) and any(stem in lowered for stem in self._extra_stems)
 
     def _mask_auth_scheme(self, match: re.Match[str]) -> str:
         if not sp.auth_token_is_credential(match["scheme"], match["token"]):
