@@ -26,7 +26,13 @@ Sensitive keys
     at, name, url, ... see ``DESCRIPTOR_WORDS``) or its first word is a quantity (max,
     min, num, total), as in ``token_count``, ``session_count``, ``password_min_length``,
     ``token_type``, ``token_expires_in``, ``cookie_name``, ``max_session_age``. A term
-    at the end still wins: ``password_reset_token``, ``card_number``. Plural ``tokens`` is not a
+    at the end still wins: ``password_reset_token``, ``card_number``. Exception names
+    count as descriptors (``AuthError: ...``, ``InvalidTokenError: ...`` in tracebacks),
+    and ``code_signature`` / ``session_leader`` (ECS fields) are not terms. The same
+    idea applies to nested ECS-style dicts: a dict under a sensitive key is kept (and
+    walked) when *every* key in it is a descriptor, so ``{"token": {"type": "input"}}``
+    (ECS ``gen_ai.token.type``) stays, while ``{"session": {"id": ...}}`` and
+    ``{"password": {"a": 1}}`` are masked whole. Plural ``tokens`` is not a
     term: LLM usage counters (``prompt_tokens``, ``max_tokens``) are far more common
     than lists of raw tokens, and vendor tokens inside any value are still caught by
     the value rules. ``session_id``/``sessionid`` *are* sensitive: they are bearer
@@ -105,6 +111,9 @@ DESCRIPTOR_WORDS = frozenset({
     "error", "errors", "exception", "failed", "failure", "mismatch", "missing",
 })
 QUANTITY_PREFIXES = frozenset({"max", "min", "num", "total", "count"})
+# Compounds that contain a term but name something public (ECS `*.code_signature.*`
+# describes a binary's signing status, `process.session_leader` is a process).
+BENIGN_COMPOUNDS = (("code", "signature"), ("session", "leader"))
 # Keys whose text form is an HTTP header line with a credential as its whole value.
 HEADER_KEYS = frozenset({
     ("authorization",), ("proxy", "authorization"), ("cookie",), ("set", "cookie"),
@@ -139,6 +148,15 @@ def _terms_in(words: Sequence[str], singles: frozenset[str],
             if tuple(words[start:start + width]) == sequence:
                 spans.append((start, start + width))
     return spans
+
+
+def _without_benign_compounds(words: tuple[str, ...]) -> tuple[str, ...]:
+    for compound in BENIGN_COMPOUNDS:
+        width = len(compound)
+        for start in range(len(words) - width + 1):
+            if words[start:start + width] == compound:
+                words = words[:start] + ("",) * width + words[start + width:]
+    return words
 
 
 def _describes_secret(words: Sequence[str], spans: list[tuple[int, int]]) -> bool:
@@ -210,8 +228,19 @@ class Redactor:
             return False
         if words in self._exact_keys:
             return True
-        spans = _terms_in(words, self._singles, self._sequences)
+        spans = _terms_in(_without_benign_compounds(words), self._singles, self._sequences)
         return bool(spans) and not _describes_secret(words, spans)
+
+    def _only_describes(self, value: dict[Any, Any]) -> bool:
+        """True for a non-empty dict whose every key is metadata (`{"type": "input"}`)."""
+        for key in value:
+            if type(key) is not str or self.is_sensitive_key(key):
+                return False
+            words = key_words(key)
+            if not words or not (words[0] in QUANTITY_PREFIXES
+                                 or any(word in DESCRIPTOR_WORDS for word in words)):
+                return False
+        return bool(value)
 
     # -- strings ----------------------------------------------------------------------
 
@@ -384,7 +413,7 @@ class Redactor:
             sensitive, new_key = info if info is not None else self._key_info(key)
             # the two commonest values inline: saves a call per field on the hot path
             kind = type(item)
-            if sensitive:
+            if sensitive and not (kind is dict and self._only_describes(item)):
                 new_value = mask
             elif kind is str:
                 new_value = scan(item)

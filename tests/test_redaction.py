@@ -314,6 +314,32 @@ def test_benign_corpus_survives_inside_structures(redactor: Redactor) -> None:
 # -- structures -------------------------------------------------------------------------
 
 
+def test_dict_of_descriptors_under_a_sensitive_key_is_kept(redactor: Redactor) -> None:
+    value = {"gen_ai": {"token": {"type": "input"}},
+             "password": {"min_length": 12, "expires_at": "2024-06-01"},
+             "session": {"id": "s-1", "count": 3}}
+    assert redactor.redact(value) == {
+        "gen_ai": {"token": {"type": "input"}},
+        "password": {"min_length": 12, "expires_at": "2024-06-01"},
+        "session": MASK,
+    }
+    assert redactor.redact({"token": {}}) == {"token": MASK}
+
+
+@pytest.mark.parametrize("field", [
+    "http.request.id", "http.request.method", "url.path", "url.username", "event.duration",
+    "error.grouping_key", "error.stack_trace", "log.origin.function", "user.id",
+    "service.name", "process.session_leader", "file.code_signature",
+    "tls.client.x509.signature_algorithm", "gen_ai.usage.input_tokens", "gen_ai.token.type",
+])
+def test_ecs_field_names_are_not_sensitive(redactor: Redactor, field: str) -> None:
+    assert not any(redactor.is_sensitive_key(part) for part in (field, *field.split(".")[-1:]))
+
+
+def test_ecs_url_password_is_sensitive(redactor: Redactor) -> None:
+    assert redactor.redact({"url": {"password": "pw"}}) == {"url": {"password": MASK}}
+
+
 def test_sensitive_key_masks_any_value_type(redactor: Redactor) -> None:
     value = {"password": 1234, "token": None, "session": {"id": 7}, "apiKey": ["a", "b"]}
     assert redactor.redact(value) == {
@@ -482,7 +508,7 @@ FRAGMENTS = [secret for _, secret, _ in SECRETS] + [
 text_with_secrets = st.lists(
     st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=12
 ).map("".join)
-keys = st.one_of(st.sampled_from(["password", "user", "token_count", "note", "apiKey"]),
+keys = st.one_of(st.sampled_from(["password", "user", "token_count", "type", "apiKey"]),
                  text_with_secrets)
 scalars = st.one_of(text_with_secrets, st.integers(), st.floats(allow_nan=False),
                     st.none(), st.booleans(), st.binary(max_size=8))
