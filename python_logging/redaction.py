@@ -174,6 +174,8 @@ class Redactor:
                  mask: str = DEFAULT_MASK, max_depth: int = DEFAULT_MAX_DEPTH) -> None:
         if not isinstance(mask, str) or not mask:
             raise ValueError(f"redaction mask must be a non-empty string, got {mask!r}")
+        if not isinstance(max_depth, int) or max_depth < 1:
+            raise ValueError(f"redaction max_depth must be a whole number >= 1, got {max_depth!r}")
         self.mask = mask
         self.max_depth = max_depth
         singles = set(SENSITIVE_WORDS)
@@ -365,38 +367,37 @@ class Redactor:
     def redact(self, value: Any) -> Any:
         """A copy of `value` with secrets masked; never raises, never mutates `value`."""
         try:
+            if type(value) is dict:  # the `extra` of a log record: skip one dispatch
+                return self._redact_dict(value, 0, set())
             return self._redact(value, 0, set())
         except Exception as exc:
             failures.record("redaction", exc)
             return self.mask
 
+    # The walk: `depth` is the nesting level of `value` itself; a container at
+    # `max_depth` or below becomes TOO_DEEP. `ancestors` holds the ids of the containers
+    # on the path from the root, so a shared (not cyclic) reference is walked twice. No
+    # try/finally around `ancestors`: any exception aborts the whole `redact` anyway.
+
     def _redact(self, value: Any, depth: int, ancestors: set[int]) -> Any:
-        # No try/finally around `ancestors`: any exception aborts the whole `redact`.
         kind = type(value)
         if kind is str:
             return self._scan(value)
         if kind in _SCALARS:
             return value
-        if isinstance(value, str):
-            return self._scan(str.__str__(value))
-        if not isinstance(value, _CONTAINERS):
-            return value
-        if depth >= self.max_depth:
-            return TOO_DEEP
+        if kind is dict or (kind is not list and kind is not tuple and isinstance(value, dict)):
+            return self._redact_dict(value, depth, ancestors)
+        if kind is not list and kind is not tuple:  # rare: subclasses, sets
+            if isinstance(value, str):
+                return self._scan(str.__str__(value))
+            if not isinstance(value, _CONTAINERS):
+                return value
         marker = id(value)
-        if marker in ancestors:
-            return CYCLE
+        if depth >= self.max_depth or marker in ancestors:
+            return TOO_DEEP if depth >= self.max_depth else CYCLE
         ancestors.add(marker)
-        depth += 1
-        if isinstance(value, dict):
-            result = self._redact_dict(value, depth, ancestors)
-        else:
-            result = self._redact_items(value, depth, ancestors)
+        items = [self._redact(item, depth + 1, ancestors) for item in value]
         ancestors.discard(marker)
-        return result
-
-    def _redact_items(self, value: Any, depth: int, ancestors: set[int]) -> Any:
-        items = [self._redact(item, depth, ancestors) for item in value]
         if isinstance(value, list):
             return items
         if isinstance(value, tuple):
@@ -404,14 +405,19 @@ class Redactor:
             return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
         return frozenset(items) if isinstance(value, frozenset) else set(items)
 
-    def _redact_dict(self, value: dict[Any, Any], depth: int, ancestors: set[int]) -> dict:
+    def _redact_dict(self, value: dict[Any, Any], depth: int, ancestors: set[int]) -> Any:
+        marker = id(value)
+        if depth >= self.max_depth or marker in ancestors:
+            return TOO_DEEP if depth >= self.max_depth else CYCLE
+        ancestors.add(marker)
+        depth += 1
         result: dict[Any, Any] = {}
         cache = self._key_cache
-        scan, redact, mask = self._scan, self._redact, self.mask
+        scan, mask = self._scan, self.mask
         for key, item in value.items():
             info = cache.get(key) if type(key) is str else None
             sensitive, new_key = info if info is not None else self._key_info(key)
-            # the two commonest values inline: saves a call per field on the hot path
+            # the commonest values inline: saves a call per field on the hot path
             kind = type(item)
             if sensitive and not (kind is dict and self._only_describes(item)):
                 new_value = mask
@@ -419,12 +425,15 @@ class Redactor:
                 new_value = scan(item)
             elif kind in _SCALARS:
                 new_value = item
+            elif kind is dict:
+                new_value = self._redact_dict(item, depth, ancestors)
             else:
-                new_value = redact(item, depth, ancestors)
+                new_value = self._redact(item, depth, ancestors)
             if new_key in result:
                 # two keys redacted to the same text: keep both values
                 new_key = _unused_key(result, new_key)
             result[new_key] = new_value
+        ancestors.discard(marker)
         return result
 
     def _key_info(self, key: Any) -> tuple[bool, Any]:

@@ -491,6 +491,7 @@ def test_user_keys_extend_the_list_and_are_normalised() -> None:
     ({"mask": ""}, "mask"),
     ({"patterns": ["(unclosed"]}, "not a valid regular expression"),
     ({"keys": ["--"]}, "letters or digits"),
+    ({"max_depth": 0}, "max_depth"),
 ])
 def test_bad_configuration_fails_at_construction(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
