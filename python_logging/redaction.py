@@ -1,68 +1,86 @@
 """Secret redaction for log records: sensitive keys and secret-looking strings are masked.
 
-`Redactor.redact(value)` walks dicts, lists, tuples, sets and frozensets (returning new
-containers, never mutating the input) and applies two rules.
+`Redactor.redact(value)` walks dicts, lists, tuples, sets and frozensets and returns new
+containers (plain dict for dict subclasses; namedtuples keep their type); the input is
+never mutated. Strings are scanned, other scalars and objects (including bytes) are
+returned as they are. Two rules apply.
 
 Sensitive keys
     The value under a sensitive key is replaced by the mask whatever its type. A key is
     normalised into words: camelCase and acronyms are split (``XApiKey`` -> x api key),
-    case is dropped and every non-alphanumeric character (``- _ .`` and spaces)
-    separates words. The key is sensitive when it contains a sensitive *term*:
+    case is dropped and every non-alphanumeric character (``- _ .``, spaces) separates
+    words. A key that is not a str is judged as ``str(key)``. The key is sensitive when
+    it contains a sensitive *term*:
 
-    * one of the words password(s), passwd, pwd, pass, passphrase, secret(s), token,
-      auth, authorization, authentication, cookie(s), session, sessionid,
-      credential(s), creds, csrf, xsrf, jwt, signature, sig, cvv, cvc;
-    * adjacent words api key, private key, access key, secret key, signing key,
-      encryption key, master key, session key, client key, card number, credit card
-      (or the same glued into one word: ``apikey``, ``privatekey``, ``creditcard``);
+    * a word: password(s), passwd, pwd, pass, passphrase, secret(s), token, auth,
+      authorization, authentication, cookie(s), session, sessionid, credential(s),
+      creds, csrf, xsrf, jwt, signature, sig, cvv, cvc;
+    * adjacent words: api key, private key, access key, secret key, signing key,
+      encryption key, master key, session key, client key, card number, credit card,
+      or the same glued into one word (``apikey``, ``privatekey``, ``creditcard``);
     * a glued word ending in password, passwd, passphrase, secret, token, apikey,
       privatekey, accesskey, sessionid, cookie or credential (``dbpassword``,
-      ``accesstoken``, ``clientsecret``, ``setcookie`` - not ``obsession``).
+      ``accesstoken``, ``clientsecret``, ``csrfmiddlewaretoken``).
 
-    Whole words, not raw substrings, so ``author``, ``authored_by``, ``authority``,
-    ``tokenizer``, ``passenger``, ``keyboard``, ``secretary`` and ``sessions`` stay.
-    A key that *describes* a secret rather than holding one also stays: when a word
-    after the last sensitive term is a descriptor (count, type, length, ttl, expires,
-    at, name, url, ... see ``DESCRIPTOR_WORDS``) or its first word is a quantity (max,
-    min, num, total), as in ``token_count``, ``session_count``, ``password_min_length``,
-    ``token_type``, ``token_expires_in``, ``cookie_name``, ``max_session_age``. A term
-    at the end still wins: ``password_reset_token``, ``card_number``. Exception names
-    count as descriptors (``AuthError: ...``, ``InvalidTokenError: ...`` in tracebacks),
-    and ``code_signature`` / ``session_leader`` (ECS fields) are not terms. The same
-    idea applies to nested ECS-style dicts: a dict under a sensitive key is kept (and
-    walked) when *every* key in it is a descriptor, so ``{"token": {"type": "input"}}``
-    (ECS ``gen_ai.token.type``) stays, while ``{"session": {"id": ...}}`` and
-    ``{"password": {"a": 1}}`` are masked whole. Plural ``tokens`` is not a
-    term: LLM usage counters (``prompt_tokens``, ``max_tokens``) are far more common
-    than lists of raw tokens, and vendor tokens inside any value are still caught by
-    the value rules. ``session_id``/``sessionid`` *are* sensitive: they are bearer
-    credentials. Keys given to ``Redactor(keys=...)`` are normalised the same way and
-    added as terms; a key equal to one of them is sensitive even if it ends in a
-    descriptor.
+    Whole words, not raw substrings: ``author``, ``authored_by``, ``authority``,
+    ``tokenizer``, ``passenger``, ``keyboard``, ``secretary``, ``obsession`` and
+    ``sessions`` stay. Plural ``tokens`` is no term either: LLM usage counters
+    (``prompt_tokens``, ``max_tokens``) are far more common than lists of raw tokens,
+    and vendor tokens inside any value are still caught by the string rules.
+    ``session_id``/``sessionid`` *are* sensitive: session IDs are bearer credentials.
+
+    A key that *describes* a secret instead of holding it stays: when a word after
+    the last term is a descriptor (count, type, length, ttl, expires, at, name, url,
+    error, ... see ``DESCRIPTOR_WORDS``) or the first word is a quantity (max, min, num,
+    total): ``token_count``, ``session_count``, ``password_min_length``,
+    ``token_type``, ``token_expires_in``, ``cookie_name``, ``max_session_age``, and
+    exception names in tracebacks (``AuthError: ...``). A term at the end wins:
+    ``password_reset_token``, ``card_number``. ``code_signature`` and
+    ``session_leader`` (ECS fields) are not terms. For nested ECS-style dicts, a dict
+    under a sensitive key is kept and walked when *every* key in it is a descriptor:
+    ``{"token": {"type": "input"}}`` (ECS ``gen_ai.token.type``) stays, while
+    ``{"session": {"id": ...}}`` is masked whole.
+
+    Keys given to ``Redactor(keys=...)`` are normalised the same way and added as
+    terms (``tenant_ref`` also matches ``tenantRef`` and ``X-Tenant-Ref``); a key
+    equal to one of them is sensitive even if it ends in a descriptor.
 
 Secret-looking strings
-    Every string (values, list items, dict keys, the message) is scanned for: PEM
-    private-key blocks; JWTs; vendor tokens (GitHub, Slack, Stripe secret/restricted
-    keys, AWS access key IDs, Google, GitLab, npm, PyPI, OpenAI/Anthropic); ``Bearer``
-    tokens and ``Basic`` credentials; passwords in URLs (``scheme://user:pass@host``
-    keeps the user); ``key=value``, ``key: value``, ``"key": "value"`` and query
-    parameters whose key is sensitive by the rule above (so ``?access_token=``,
-    ``api_key:``, ``X-Amz-Signature=`` go); whole ``Cookie:``/``Authorization:`` header
-    lines; card numbers (brand prefix and length plus Luhn, so order numbers and IDs
-    that fail either stay); emails, kept as first character + ``***`` + domain
-    (``j***@example.com``). Extra ``patterns`` are applied last; their matches are
-    replaced by the mask. Everything else (UUIDs, hashes, git SHAs, timestamps, IPs,
-    paths, plain URLs) is left alone; tests/test_redaction.py measures the
-    false-positive rate on a benign corpus.
+    Every string (values, list items, dict keys, the message, stack traces) is scanned
+    for:
+
+    * PEM private-key blocks of every type (certificates and public keys stay);
+    * JWTs (two dots; a lone base64 JSON cursor stays);
+    * vendor tokens by prefix: GitHub (ghp_ gho_ ghu_ ghs_ ghr_ github_pat_), Slack
+      (xox?-, xapp-), Stripe secret and restricted keys and webhook secrets (publishable
+      ``pk_live_`` keys are public and stay), AWS access key IDs (AKIA, ASIA), Google
+      (AIza), GitLab (glpat-), npm, PyPI, OpenAI/Anthropic (sk-...);
+    * ``Bearer <token>`` and ``Basic <base64 of user:password>`` (prose stays);
+    * passwords in URLs: ``scheme://user:pass@host`` keeps the user;
+    * ``key=value``, ``key: value``, ``"key": "value"``, ``'key': 'value'`` and
+      query parameters whose key is sensitive by the key rule (``?access_token=``,
+      ``api_key:``, ``X-Amz-Signature=``; ``token_count=5`` stays); whole
+      ``Cookie:``/``Set-Cookie:``/``Authorization:`` header lines;
+    * card numbers: 13-19 digits (plain or grouped by spaces/dashes) with a card
+      brand's prefix and length and a valid Luhn digit, so order numbers and IDs stay;
+    * emails, masked to first character + ``***`` + domain (``j***@example.com``):
+      enough to tell tenants apart while debugging, not enough to contact anyone.
+
+    User ``patterns`` are applied last; their matches are replaced by the mask.
+    UUIDs, hashes, git SHAs, timestamps, IPs, paths, plain URLs and prices stay; the
+    tests measure the false-positive rate on a corpus of benign values. Not detected:
+    secrets without a recognisable shape or key (a bare 40-character AWS secret key, a
+    password in prose), HTTP Digest parameters, secrets inside bytes values.
 
 Speed: this runs on every log line, so each detector sits behind plain substring checks
-(``'@' in text``, ``'eyJ' in text``, a digit count, ...) and a string without any
-trigger costs well under a microsecond. Key verdicts are cached per key.
+(``'@' in text``, ``'eyJ' in text``, a card-shape check, ...) and a benign string that
+trips no gate costs well under a microsecond. Key verdicts are cached per key.
 
 Robustness: `redact` never raises. Cycles become ``"<cycle>"``, containers nested deeper
 than `max_depth` become ``"<too deep>"``, and on an unexpected error the whole value is
 replaced by the mask (failing closed) and the failure is reported once through
-`python_logging.failures`. Redacting twice gives the same result as redacting once.
+`python_logging.failures`. Strings are rescanned until nothing changes, so redacting
+twice gives the same result as redacting once (a property test checks it).
 """
 
 from __future__ import annotations
