@@ -99,14 +99,16 @@ EMAIL_MASK = "***"
 # `token_count=5` stays and `db_password=x` goes. Scanning forwards for every identifier
 # is slow; instead the redactor finds each '=' or ':' and reads the key *backwards* by
 # matching REVERSED_KEY on the reversed text (an anchored match, no scanning). The key
-# is `[A-Za-z_][A-Za-z0-9_.-]*`, not preceded by a key character, optionally followed
-# by a closing quote (JSON, Python repr) and blanks.
+# is `[A-Za-z_][A-Za-z0-9_.-]*`, not preceded by a letter, digit, '_' or '.' (dashes
+# may precede it: `--password=x`), optionally followed by a closing quote (JSON, Python
+# repr) and blanks. The value may follow `=>` (Ruby, PHP, Logstash) or `:=` (Go).
 SEPARATOR = re.compile(r"[=:]")
 REVERSED_KEY = re.compile(
-    r"[ \t]*(?P<quote>[\"']\\?)?(?P<yek>[A-Za-z0-9_.-]*[A-Za-z_])(?![A-Za-z0-9_.-])"
+    r"[ \t]*(?P<quote>[\"']\\?)?(?P<yek>[A-Za-z0-9_.-]*[A-Za-z_])(?![A-Za-z0-9_.])"
 )
 PAIR_VALUE = re.compile(
-    r"[ \t]*(?:(?P<open>\\?[\"'])(?P<quoted>(?:(?!(?P=open))(?:\\.|[^\n]))*)"  # quoted
+    r"(?:(?<==)>|(?<=:)=)?[ \t]*"
+    r"(?:(?P<open>\\?[\"'])(?P<quoted>(?:(?!(?P=open))(?:\\.|[^\n]))*)"  # quoted
     r"|(?P<bare>[^\s\"'&,;<>{}\[\]]+))"  # bare: up to a space, quote or query separator
 )
 # HTTP header lines whose whole value is a credential (`Cookie: a=1; b=2`): everything to

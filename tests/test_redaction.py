@@ -16,6 +16,7 @@ from python_logging import failures as failures_module
 from python_logging._secret_patterns import is_card_number, luhn_valid
 from python_logging.redaction import (
     CYCLE,
+    DEFAULT_MAX_DEPTH,
     GLUED_SUFFIXES,
     KEY_STEMS,
     SENSITIVE_PAIRS,
@@ -258,6 +259,11 @@ def test_every_secret_kind_is_caught_in_every_position(redactor: Redactor) -> No
     ("Cookie: sid=abc; theme=dark\nnext line", "Cookie: [REDACTED]\nnext line"),
     ("?a=1&access_token=xyz&b=2", "?a=1&access_token=[REDACTED]&b=2"),
     ("card 4111 1111 1111 1111 123 items", "card [REDACTED] 123 items"),
+    ("run --password=hunter2 --verbose", "run --password=[REDACTED] --verbose"),
+    ("{:password => 'hunter2'}", "{:password => '[REDACTED]'}"),
+    ('token := "t-123"', 'token := "[REDACTED]"'),
+    ("MYSQL_ROOT_PASSWORD=hunter2", "MYSQL_ROOT_PASSWORD=[REDACTED]"),
+    ('connect(host="db", password="hunter2")', 'connect(host="db", password="[REDACTED]")'),
     (f"key {pem('RSA PRIVATE KEY')} loaded", "key [REDACTED] loaded"),
 ])
 def test_masks_exactly_the_secret_part(redactor: Redactor, text: str, expected: str) -> None:
@@ -399,14 +405,16 @@ def test_depth_limit() -> None:
         current = nested
     result = Redactor(max_depth=3).redact(deep)
     assert result == [[[TOO_DEEP]]]
-    # deep enough to blow the interpreter stack: still no exception
-    very_deep: list = []
+    # deep enough to blow the interpreter stack: cut at the default depth of 32
+    very_deep: dict = {}
     current = very_deep
     for _ in range(5000):
-        nested = []
-        current.append(nested)
-        current = nested
-    assert Redactor().redact(very_deep) is not None
+        current["next"] = {}
+        current = current["next"]
+    level = Redactor().redact(very_deep)
+    for _ in range(DEFAULT_MAX_DEPTH):
+        level = level["next"]
+    assert level == TOO_DEEP
 
 
 def test_non_str_keys_are_checked_as_str(redactor: Redactor) -> None:
