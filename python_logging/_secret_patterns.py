@@ -83,11 +83,15 @@ def basic_token_is_credential(token: str) -> bool:
 # percent-encoded. Emails share the '@' trigger and live in the same regex so that the
 # URL alternative, which starts earlier, claims `user:password@host` first and the email
 # rule never sees (and half-reveals) a password.
+# Not emails: `git@github.com:org/repo` (an SSH remote, not a person) and asset names
+# such as `icon@2x.png`, whose "top-level domain" is a file extension.
 URL_PASSWORD_OR_EMAIL = re.compile(
     r"(?P<url>(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)(?P<password>[^\s/?#@]+)@"
-    r"|(?<![A-Za-z0-9._%+-])(?P<first>[A-Za-z0-9])[A-Za-z0-9._%+-]*"
+    r"|(?<![A-Za-z0-9._%+-])(?!git@)(?P<first>[A-Za-z0-9])[A-Za-z0-9._%+-]*"
     r"@(?P<domain>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,})(?![A-Za-z0-9-])"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"\.(?!(?:png|jpe?g|gif|svg|webp|ico|css|js|json|html?|txt|log|pdf|ya?ml|xml|csv|gz)\b)"
+    r"[A-Za-z]{2,})(?![A-Za-z0-9-])"
 )
 # Emails keep the first character of the local part and the domain: enough to tell
 # customers and tenants apart while debugging, not enough to contact anyone. The '*'
