@@ -29,6 +29,6 @@ marker="e2e-malformed-$(date +%s)-$$"
 printf '%s %s\n' "$marker" "this line is plain text, not JSON: Traceback (most recent call last) ...................................................." \
   >> "$log_dir/e2e-malformed.log"
 
-.venv/bin/elkctl verify
+.venv/bin/elkctl verify --log-dir "$log_dir"
 "$python" tests/e2e/check_stack.py --malformed-marker "$marker"
 echo "e2e: PASSED"
