@@ -49,7 +49,7 @@ up: install
 	@$(MAKE) --no-print-directory env
 	$(COMPOSE) up -d --build --wait
 	@mkdir -p certs
-	$(COMPOSE) cp elasticsearch:/usr/share/elasticsearch/config/certs/ca/ca.crt certs/ca.crt
+	$(COMPOSE) cp kibana:/usr/share/kibana/config/certs/ca.crt certs/ca.crt
 	@echo
 	@echo "Kibana:        http://localhost:$(KIBANA_PORT_SETTING)  (user: elastic)"
 	@echo "Credentials:   ELASTIC_PASSWORD and the other secrets are in .env (mode 600)"
