@@ -169,6 +169,12 @@ def test_healthchecks_ask_the_service_api_and_check_its_answer(service, endpoint
     assert healthy in command
 
 
+def test_logstash_healthcheck_fails_on_any_red_indicator():
+    assert """! printf '%s' "$$report" | grep -q '"status":"red"'""" in healthcheck_command(
+        "logstash"
+    )
+
+
 def test_elasticsearch_healthcheck_authenticates_from_the_container_environment():
     command = healthcheck_command("elasticsearch")
     # `$$` reaches the container shell as `$`: the password is not baked into the config.
@@ -269,3 +275,54 @@ def test_demo_only_runs_in_its_profile_and_writes_into_the_log_dir():
     assert "${LOG_DIR:-./logs}:/var/log/apps" in demo["volumes"]
     assert demo["environment"]["LOG_DIR"] == "/var/log/apps"
     assert all("profiles" not in SERVICES[name] for name in (*LONG_RUNNING, *ONE_SHOT))
+
+
+HEALTH_CASES = {
+    # service: [(curl exit code, body, healthy?)]
+    "elasticsearch": [
+        (0, '{"cluster_name":"c","status":"yellow","timed_out":false}', True),
+        (0, '{"cluster_name":"c","status":"green","timed_out":false}', True),
+        (22, "", False),  # 408 from wait_for_status while red, or 401
+        (0, '{"cluster_name":"c","status":"red","timed_out":true}', False),
+        (7, "", False),  # connection refused
+    ],
+    "kibana": [
+        (0, '{"status":{"overall":{"level":"available"}}}', True),
+        (0, '{"status":{"overall":{"level":"degraded"}}}', False),
+        (22, "", False),  # 503 while starting
+    ],
+    "logstash": [
+        (0, '{"host":"h","status":"green","pipeline":{"workers":2},"indicators":'
+            '{"pipelines":{"status":"green","indicators":{"main":{"status":"green"}}}}}', True),
+        (0, '{"pipeline":{"workers":2},"status":"yellow","indicators":{}}', True),
+        (0, '{"host":"h","status":"red","indicators":{"pipelines":{"status":"red",'
+            '"indicators":{"main":{"status":"red"},"dlq":{"status":"green"}}}}}', False),
+        (7, "", False),
+    ],
+    "filebeat": [
+        (0, '{"beat":{"info":{}},"libbeat":{"output":{"events":{"acked":3}}}}', True),
+        (7, "", False),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("service", "curl_exit", "body", "healthy"),
+    [(service, *case) for service, cases in HEALTH_CASES.items() for case in cases],
+)
+def test_healthcheck_passes_only_when_the_service_is_healthy(
+    tmp_path, service, curl_exit, body, healthy
+):
+    # A stand-in `curl` that prints `body` and exits like curl would.
+    fake = tmp_path / "curl"
+    fake.write_text('#!/bin/sh\nprintf "%s" "$FAKE_BODY"\nexit "$FAKE_EXIT"\n')
+    fake.chmod(0o755)
+    # Compose turns `$$` into `$` before the container's /bin/sh sees the command.
+    command = healthcheck_command(service).replace("$$", "$")
+    result = subprocess.run(
+        ["/bin/sh", "-c", command],
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "FAKE_BODY": body,
+             "FAKE_EXIT": str(curl_exit), "ELASTIC_PASSWORD": "pw"},
+        capture_output=True, text=True, timeout=10,
+    )
+    assert (result.returncode == 0) == healthy, result.stderr
