@@ -326,3 +326,25 @@ def test_healthcheck_passes_only_when_the_service_is_healthy(
         capture_output=True, text=True, timeout=10,
     )
     assert (result.returncode == 0) == healthy, result.stderr
+
+
+def test_tools_image_leaves_secrets_and_local_state_out_and_runs_unprivileged():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".venv", "certs", "logs", ".git"} <= ignored
+    dockerfile = (ROOT / "scripts" / "Dockerfile").read_text()
+    users = re.findall(r"^USER\s+(\S+)", dockerfile, flags=re.MULTILINE)
+    assert users and not users[-1].startswith(("0", "root"))
+
+
+def test_certificate_script_is_valid_bash_and_keeps_the_ca_key_nowhere():
+    script = ROOT / "scripts" / "create_certs.sh"
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+    text = script.read_text()
+    assert 'rm -f "$certs/ca/ca.key"' in text
+    assert "install -m 644" in text  # only the public CA goes to the shared volume
+    certs = SERVICES["certs"]
+    assert "./scripts/create_certs.sh:/usr/local/bin/create_certs.sh:ro" in certs["volumes"]
+    # The node key volume is mounted by Elasticsearch only; the others get the public CA.
+    holders = [name for name, spec in SERVICES.items()
+               if any(str(v).startswith("es-certs:") for v in spec.get("volumes", []))]
+    assert sorted(holders) == ["certs", "elasticsearch"]
