@@ -21,6 +21,8 @@ from elkctl.cleanup.file_plan import REASON_AGE, REASON_BUDGET, plan_file_cleanu
 from elkctl.cleanup.file_scan import LogFile, name_matcher, scan_directory
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
 from elkctl.cli import cli
+from python_logging import compression, rotation
+from python_logging.handlers import ECSFileHandler
 from python_logging.naming import active_name, rotated_name
 
 NOW = time.time()
@@ -331,3 +333,32 @@ def test_an_unreadable_directory_is_a_one_line_error(run, logs, monkeypatch):
     assert result.stderr.strip() == (
         f"elkctl: cannot list {logs}: Permission denied; nothing was deleted"
     )
+
+
+def test_files_rotated_and_compressed_by_python_logging_itself(run, logs, monkeypatch):
+    # compress at once instead of after the writer's quiet period
+    monkeypatch.setattr(compression, "QUIET_SECONDS", 0.0)
+    monkeypatch.setattr(rotation, "CHECK_INTERVAL", 0.0)
+    handler = ECSFileHandler(logs, "api", max_bytes=80, when=None, backup_count=None,
+                             retention_days=None, compress=True)
+    try:
+        for n in range(6):
+            handler.write_line(f'{{"n": {n}, "message": "{"x" * 60}"}}\n'.encode())
+            time.sleep(0.002)  # distinct rotation timestamps
+        assert handler.wait_maintenance()
+    finally:
+        handler.close()
+    produced = sorted(p.name for p in logs.iterdir())
+    rotated_by_writer = [n for n in produced if n.startswith("api.") and n != "api.log"]
+    assert any(n.endswith(".gz") for n in rotated_by_writer)
+    assert any(n.endswith(".log") for n in rotated_by_writer)
+    long_ago = NOW - 40 * DAY
+    for path in logs.iterdir():  # everything idle for 40 days, the active file included
+        os.utime(path, (long_ago, long_ago), follow_symlinks=False)
+
+    result = run("--dir", str(logs), "--older-than", "30d", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["deleted"] == len(rotated_by_writer)
+    assert names(logs) == set(produced) - set(rotated_by_writer)
+    assert "api.log" in names(logs)  # the active file, and the writer's lock file, stay
