@@ -25,6 +25,8 @@ from python_logging import compression, rotation
 from python_logging.handlers import ECSFileHandler
 from python_logging.naming import active_name, rotated_name
 
+pytest_plugins = ["tests.cleanup_fixtures"]  # fixture: elkctl_log_dir
+
 NOW = time.time()
 DAY = 86400.0
 
@@ -44,9 +46,7 @@ def rotated(directory: Path, service: str, size: int, age_days: float, gz: bool 
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("ELKCTL_LOCK_DIR", str(tmp_path))
-
+def run(elkctl_log_dir):
     def invoke(*args: str):
         return CliRunner().invoke(cli, ["cleanup", "files", *args])
 
@@ -253,7 +253,7 @@ def test_permission_denied_is_reported_and_cleanup_continues(run, logs, monkeypa
 NOBODY = 65534
 
 
-def run_as_nobody(args: list[str], home: Path) -> dict:
+def run_as_nobody(args: list[str], home: Path, log_dir: Path) -> dict:
     """The CLI in a forked child that dropped to `nobody` (no exec: the venv's interpreter
     may sit under /root, which nobody cannot read)."""
     read_end, write_end = os.pipe()
@@ -264,6 +264,7 @@ def run_as_nobody(args: list[str], home: Path) -> dict:
             os.setgid(NOBODY)
             os.setuid(NOBODY)
             os.environ["HOME"] = str(home)
+            os.environ["LOG_DIR"] = str(log_dir)
             result = CliRunner().invoke(cli, args)
             payload = {"exit_code": result.exit_code, "stdout": result.stdout,
                        "stderr": result.stderr}
@@ -279,7 +280,7 @@ def run_as_nobody(args: list[str], home: Path) -> dict:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="root is needed to run the CLI as another user")
-def test_real_permission_denied_for_an_unprivileged_user_in_a_sticky_directory():
+def test_real_permission_denied_for_an_unprivileged_user_in_a_sticky_directory(elkctl_log_dir):
     # Root may unlink anything, so the command runs as `nobody`. In a sticky directory
     # nobody may delete its own files but not root's: a real EPERM, next to a success.
     base = Path(tempfile.mkdtemp(prefix="elkctl-cleanup-"))
@@ -293,12 +294,15 @@ def test_real_permission_denied_for_an_unprivileged_user_in_a_sticky_directory()
         os.chown(own, NOBODY, NOBODY)
         lock = base / "run.lock"
         lock.touch()
-        os.chown(lock, NOBODY, NOBODY)
+        own_logs = base / "elkctl-logs"
+        own_logs.mkdir()
+        for path in (lock, own_logs):
+            os.chown(path, NOBODY, NOBODY)
 
         result = run_as_nobody(
             ["cleanup", "files", "--dir", str(logs), "--older-than", "30d", "--json",
              "--lock-file", str(lock)],
-            home=base,
+            home=base, log_dir=own_logs,
         )
         assert result["exit_code"] == EXIT_PARTIAL, result
         assert f"could not delete {roots}: Operation not permitted" in result["stderr"]
@@ -307,17 +311,6 @@ def test_real_permission_denied_for_an_unprivileged_user_in_a_sticky_directory()
         assert (summary["deleted"], summary["failed"], summary["bytes_freed"]) == (1, 1, 20)
     finally:
         shutil.rmtree(base)
-
-
-def test_the_run_logs_its_own_actions(run, logs, caplog):
-    old = rotated(logs, "api", 100, 40)
-    with caplog.at_level("INFO", logger="elkctl.cleanup"):
-        assert run("--dir", str(logs), "--older-than", "30d").exit_code == 0
-    deleted = [r for r in caplog.records if r.getMessage() == f"deleted {old}"]
-    assert deleted and deleted[0].file == {"path": str(old), "size": 100}
-    [summary] = [r for r in caplog.records if r.getMessage().startswith("cleanup files:")]
-    assert summary.event == {"action": "cleanup-files", "outcome": "success"}
-    assert summary.labels["deleted"] == 1 and summary.labels["bytes_freed"] == 100
 
 
 def test_an_unreadable_directory_is_a_one_line_error(run, logs, monkeypatch):
@@ -362,3 +355,15 @@ def test_files_rotated_and_compressed_by_python_logging_itself(run, logs, monkey
     assert json.loads(result.stdout)["deleted"] == len(rotated_by_writer)
     assert names(logs) == set(produced) - set(rotated_by_writer)
     assert "api.log" in names(logs)  # the active file, and the writer's lock file, stay
+
+
+def test_the_run_is_logged_as_ecs_json_in_elkctl_log(run, logs, elkctl_log_dir):
+    old = rotated(logs, "api", 100, 40)
+    assert run("--dir", str(logs), "--older-than", "30d").exit_code == 0
+    lines = [json.loads(line) for line in (elkctl_log_dir / "elkctl.log").read_text().splitlines()]
+    assert {line["service"]["name"] for line in lines} == {"elkctl"}
+    [deleted] = [line for line in lines if line["message"] == f"deleted {old}"]
+    assert deleted["file"] == {"path": str(old), "size": 100}
+    [summary] = [line for line in lines if line["event"].get("action") == "cleanup-files"]
+    assert summary["event"]["outcome"] == "success"
+    assert summary["labels"]["deleted"] == 1

@@ -17,6 +17,8 @@ from elkctl.cleanup.index_plan import check_pattern
 from elkctl.cli import cli
 from tests.fake_stack import es_response
 
+pytest_plugins = ["tests.cleanup_fixtures"]  # fixture: elkctl_log_dir
+
 DAY_MS = 86_400_000
 NOW_MS = int(time.time() * 1000)
 WRITE_INDEX = ".ds-logs-api-default-2026.11.01-000003"
@@ -184,9 +186,7 @@ class FakeCluster:
 
 
 @pytest.fixture
-def run(elkctl_env, tmp_path, monkeypatch):
-    monkeypatch.setenv("ELKCTL_LOCK_DIR", str(tmp_path))
-
+def run(elkctl_env, elkctl_log_dir):
     def invoke(*args: str, input: str | None = None):
         return CliRunner().invoke(cli, ["cleanup", "indices", *args], input=input)
 

@@ -39,6 +39,8 @@ STORED = {
 }
 
 
+pytest_plugins = ["tests.cleanup_fixtures"]  # fixture: elkctl_log_dir
+
 class FakeIlm:
     def __init__(self, server, name: str = "logs-python", stored: dict | None = None):
         self.stored = copy.deepcopy(STORED if stored is None else stored)
@@ -57,7 +59,7 @@ class FakeIlm:
 
 
 @pytest.fixture
-def run(elkctl_env, monkeypatch):
+def run(elkctl_env, elkctl_log_dir, monkeypatch):
     monkeypatch.delenv("ELKCTL_ILM_POLICY", raising=False)
 
     def invoke(*args: str):
@@ -120,7 +122,9 @@ def test_min_age_days_reads_ilm_time_units():
     assert min_age_days("soon") is None
 
 
-def test_set_on_the_policy_installed_by_elkctl_setup(elkctl_env, es_server, kibana_server):
+def test_set_on_the_policy_installed_by_elkctl_setup(
+    elkctl_env, elkctl_log_dir, es_server, kibana_server
+):
     es = FakeElasticsearch().install(es_server)
     FakeKibana().install(kibana_server)
     assert CliRunner().invoke(cli, ["setup"]).exit_code == 0

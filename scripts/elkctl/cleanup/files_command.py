@@ -23,6 +23,7 @@ from elkctl.cleanup.options import (
     older_than_option,
     verbose_option,
 )
+from elkctl.cleanup.own_logging import start_own_logging
 from elkctl.cleanup.report import (
     log_summary,
     print_json_line,
@@ -30,6 +31,7 @@ from elkctl.cleanup.report import (
     print_table,
     report_errors,
 )
+from elkctl.connection import load_settings
 from python_logging.units import format_size
 
 
@@ -65,6 +67,7 @@ def files_command(
     if older_than is None and max_total_size is None:
         raise CleanupError("give --older-than and/or --max-total-size: nothing is selected without")
     directories = list(dict.fromkeys(checked_directory(d) for d in dirs))
+    start_own_logging(load_settings())
     with exclusive_run(lock_file or default_lock_path("cleanup-files")):
         matcher = name_matcher(patterns)
         scans = [_scan(d, matcher) for d in directories]

@@ -31,6 +31,7 @@ from elkctl.cleanup.options import (
     verbose_option,
     yes_option,
 )
+from elkctl.cleanup.own_logging import start_own_logging
 from elkctl.cleanup.report import (
     log_summary,
     print_json_line,
@@ -96,6 +97,7 @@ def indices_command(
     if not filters.selects_anything:
         raise CleanupError("give --older-than, --max-total-size and/or --keep")
     settings = load_settings()
+    start_own_logging(settings)
     es = elasticsearch_client(settings)
     with exclusive_run(lock_file or default_lock_path("cleanup-indices")):
         selection = select_indices(

@@ -11,6 +11,7 @@ import click
 import elasticsearch
 
 from elkctl.cleanup.options import as_json_option
+from elkctl.cleanup.own_logging import start_own_logging
 from elkctl.cleanup.report import print_table
 from elkctl.connection import ElkctlError, Settings, elasticsearch_client, load_settings
 from elkctl.retention.policy import RetentionView, view, with_delete_after
@@ -65,6 +66,7 @@ def show_command(policies: tuple[str, ...], as_json: bool) -> None:
 def set_command(days: int, policy: str, dry_run: bool) -> None:
     """Change only the delete phase's min_age of one ILM policy."""
     settings = load_settings()
+    start_own_logging(settings)
     es = elasticsearch_client(settings)
     stored = _get_policy(es, policy)
     before = view(policy, stored)
