@@ -9,20 +9,12 @@ from typing import Any
 
 import click
 
-from elkctl.cleanup import file_delete
+from elkctl.cleanup import file_delete, options
 from elkctl.cleanup.dirs import checked_directory
 from elkctl.cleanup.errors import CleanupError, PartialFailure
 from elkctl.cleanup.file_plan import FilePlan, plan_file_cleanup
 from elkctl.cleanup.file_scan import DirectoryScan, name_matcher, scan_directory
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
-from elkctl.cleanup.options import (
-    as_json_option,
-    dry_run_option,
-    lock_file_option,
-    max_total_size_option,
-    older_than_option,
-    verbose_option,
-)
 from elkctl.cleanup.own_logging import start_own_logging
 from elkctl.cleanup.report import (
     log_summary,
@@ -40,8 +32,8 @@ from python_logging.units import format_size
     "--dir", "dirs", multiple=True, required=True, metavar="DIR",
     help="Log directory to clean (repeatable). Only its direct children are considered.",
 )
-@older_than_option("Delete files whose modification time is older than this (e.g. 30d).")
-@max_total_size_option(
+@options.older_than_option("Delete files whose modification time is older than this (e.g. 30d).")
+@options.max_total_size_option(
     "Size budget across all --dir (e.g. 5GB or bytes); the oldest files go first."
 )
 @click.option(
@@ -49,10 +41,10 @@ from python_logging.units import format_size
     help="File name glob (repeatable). Default: python_logging's rotated files, "
     "compressed ones included. Active <service>.log files are never deleted.",
 )
-@dry_run_option
-@as_json_option
-@verbose_option
-@lock_file_option
+@options.dry_run_option
+@options.as_json_option
+@options.verbose_option
+@options.lock_file_option
 def files_command(
     dirs: tuple[str, ...],
     older_than: float | None,

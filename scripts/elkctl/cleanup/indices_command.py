@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from elkctl.cleanup import options
 from elkctl.cleanup.errors import CleanupError, Declined, PartialFailure
 from elkctl.cleanup.index_delete import delete_indices
 from elkctl.cleanup.index_plan import (
@@ -22,15 +23,6 @@ from elkctl.cleanup.index_plan import (
 )
 from elkctl.cleanup.index_source import fetch_data_streams, fetch_indices, newest_timestamps
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
-from elkctl.cleanup.options import (
-    as_json_option,
-    dry_run_option,
-    lock_file_option,
-    max_total_size_option,
-    older_than_option,
-    verbose_option,
-    yes_option,
-)
 from elkctl.cleanup.own_logging import start_own_logging
 from elkctl.cleanup.report import (
     log_summary,
@@ -58,13 +50,13 @@ def _patterns(_ctx: click.Context, param: click.Parameter, value: tuple[str, ...
     "--pattern", "patterns", multiple=True, required=True, metavar="GLOB", callback=_patterns,
     help="Index or data-stream glob (repeatable), e.g. 'logs-*'.",
 )
-@older_than_option("Delete indices older than this (e.g. 30d); see --age-source.")
+@options.older_than_option("Delete indices older than this (e.g. 30d); see --age-source.")
 @click.option(
     "--age-source", type=click.Choice([CREATION_DATE, NEWEST_TIMESTAMP]),
     default=CREATION_DATE, show_default=True,
     help="Age from the index creation date, or from the newest @timestamp it holds.",
 )
-@max_total_size_option("Size budget across the matching indices; the oldest go first.")
+@options.max_total_size_option("Size budget across the matching indices; the oldest go first.")
 @click.option("--keep", type=click.IntRange(min=0), help="Always keep the newest N indices.")
 @click.option(
     "--include-data-streams", is_flag=True,
@@ -73,11 +65,11 @@ def _patterns(_ctx: click.Context, param: click.Parameter, value: tuple[str, ...
 @click.option(
     "--allow-hidden", is_flag=True, help="Also take hidden and dot-prefixed (system) indices."
 )
-@dry_run_option
-@yes_option
-@as_json_option
-@verbose_option
-@lock_file_option
+@options.dry_run_option
+@options.yes_option
+@options.as_json_option
+@options.verbose_option
+@options.lock_file_option
 def indices_command(
     patterns: list[str],
     older_than: float | None,
