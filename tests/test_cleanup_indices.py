@@ -327,3 +327,16 @@ def test_failure_store_write_index_is_protected_too(run, es_server):
     assert result.exit_code == 0, result.output
     assert cluster.deleted == [FAILURE_STORE[0].name]
     assert json.loads(result.stdout)["protected"] == [FAILURE_WRITE_INDEX]
+
+
+def test_an_exact_name_that_does_not_exist_is_a_one_line_error(run, es_server):
+    missing = {"error": {"root_cause": [], "type": "index_not_found_exception",
+                         "reason": "no such index [logs-typo]", "index": "logs-typo"},
+               "status": 404}
+    es_server.respond_json("GET", "/logs-typo/_settings", missing, 404)
+    result = run("--pattern", "logs-typo", "--older-than", "1d", "--yes")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "elkctl: Elasticsearch answered 404: index_not_found_exception: no such index [logs-typo]"
+    )
+    assert [m for m, _ in es_server.requests_seen() if m == "DELETE"] == []
