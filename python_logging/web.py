@@ -12,8 +12,9 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -32,6 +33,8 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 _SENSITIVE_PARTS = ("pass", "pwd", "secret", "token", "key", "auth", "session", "cookie",
                     "csrf", "signature", "credential", "jwt")
 _SENSITIVE_NAMES = ("code", "sig")
+# Cheap pre-check: most query strings hold none of these anywhere (nor an escape).
+_MAYBE_SENSITIVE = re.compile("|".join((*_SENSITIVE_PARTS, *_SENSITIVE_NAMES, "%")), re.I)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def trace_id(traceparent: str | None) -> str | None:
 
 def redact_query(query: str, mask: str = MASK) -> str:
     """The query string with the values of credential-like parameters masked."""
-    if not query:
+    if not query or not _MAYBE_SENSITIVE.search(query):
         return query
     parts = []
     for pair in query.split("&"):
@@ -119,10 +122,16 @@ def client_fields(address: str | None) -> dict[str, Any]:
     """`client.address`, plus `client.ip` only when it is one (the field is ES type ip)."""
     if not address:
         return {}
-    fields = {"address": address}
-    with suppress(ValueError):
-        fields["ip"] = str(ipaddress.ip_address(address))
-    return fields
+    ip = _canonical_ip(address)
+    return {"address": address, "ip": ip} if ip else {"address": address}
+
+
+@lru_cache(maxsize=4096)  # clients repeat; parsing an address is slow
+def _canonical_ip(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 class ObservedRequest(AbstractContextManager):
@@ -201,6 +210,8 @@ class ObservedRequest(AbstractContextManager):
                 self._context = None
 
     def _log_access(self, duration_ns: int) -> None:
+        if not access_logger.isEnabledFor(logging.WARNING):
+            return  # nothing to build: not even a slow or failed request would be written
         level, message, extra = access_line(self, duration_ns, context_fields().get("user"))
         access_logger.log(level, message, extra=extra)
 
