@@ -8,11 +8,10 @@ No framework is imported.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from python_logging.capture import deduplicate_errors_of
-from python_logging.web import DEFAULT_HEADER, ObservedRequest, middleware_settings
+from python_logging.web import ObservedRequest, WrappingMiddleware
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -20,23 +19,15 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-# Servers that log the exceptions an app raises (after we captured them).
-SERVER_LOGGERS = ("uvicorn.error", "hypercorn.error", "daphne.server", "granian")
+class RequestIDMiddleware(WrappingMiddleware):
+    """`RequestIDMiddleware(app, header=..., slow_request_ms=..., exclude_paths=...)`."""
 
+    server_loggers = ("uvicorn.error", "hypercorn.error", "daphne.server", "granian")
+    app: ASGIApp
 
-class RequestIDMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        header: str = DEFAULT_HEADER,
-        slow_request_ms: float | None = None,
-        exclude_paths: Iterable[str] = (),
-    ) -> None:
-        self.app = app
-        self.settings = middleware_settings(header, slow_request_ms, exclude_paths)
+    def __init__(self, app: ASGIApp, **options: Any) -> None:
+        super().__init__(app, **options)
         self._header = self.settings.header.lower().encode("latin-1")
-        deduplicate_errors_of(*SERVER_LOGGERS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # websockets and lifespan pass through untouched

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_plus
 
-from python_logging.capture import capture_once
+from python_logging.capture import capture_once, deduplicate_errors_of
 from python_logging.config import ConfigError
 from python_logging.context import add_context_fields, context_fields, request_context
 
@@ -71,6 +71,24 @@ def middleware_settings(
             "exclude_paths", f"{exclude_paths!r} is not accepted; use a list of paths like /health"
         )
     return MiddlewareSettings(header, slow_request_ms, frozenset(paths))
+
+
+class WrappingMiddleware:
+    """Constructor shared by the ASGI and WSGI middlewares: options, server log dedupe."""
+
+    server_loggers: tuple[str, ...] = ()  # where the server logs exceptions we captured
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        header: str = DEFAULT_HEADER,
+        slow_request_ms: float | None = None,
+        exclude_paths: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.settings = middleware_settings(header, slow_request_ms, exclude_paths)
+        deduplicate_errors_of(*self.server_loggers)
 
 
 def settings_from_mapping(options: Mapping[str, Any], where: str) -> MiddlewareSettings:

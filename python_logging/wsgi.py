@@ -12,26 +12,16 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from python_logging.capture import capture_once, deduplicate_errors_of
-from python_logging.web import DEFAULT_HEADER, ObservedRequest, middleware_settings
+from python_logging.web import ObservedRequest, WrappingMiddleware
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-SERVER_LOGGERS = ("gunicorn.error", "waitress")
+class RequestIDMiddleware(WrappingMiddleware):
+    """`RequestIDMiddleware(app, header=..., slow_request_ms=..., exclude_paths=...)`."""
 
-
-class RequestIDMiddleware:
-    def __init__(
-        self,
-        app: WSGIApp,
-        *,
-        header: str = DEFAULT_HEADER,
-        slow_request_ms: float | None = None,
-        exclude_paths: Iterable[str] = (),
-    ) -> None:
-        self.app = app
-        self.settings = middleware_settings(header, slow_request_ms, exclude_paths)
-        deduplicate_errors_of(*SERVER_LOGGERS)
+    server_loggers = ("gunicorn.error", "waitress")
+    app: WSGIApp
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")

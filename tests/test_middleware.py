@@ -141,3 +141,11 @@ def _lines_match_their_requests(logs, ids):
     assert sorted(r.labels["sent"] for r in handled) == sorted(ids)
     assert all(r.context_request_id == r.labels["sent"] for r in handled)
     assert sorted(r.context_request_id for r in logs.access("/ok")) == sorted(ids)
+
+
+def test_django_async_stack_captures_once_with_the_request_context(logs):
+    reply = asyncio.run(DRIVERS["django"]().aget("/boom", {"X-Request-ID": "async-boom"}))
+    assert reply.status == 500 and reply.headers[HEADER] == "async-boom"
+    [event] = logs.error_events()
+    assert field(event, "http.request.id") == "async-boom"
+    assert field(event, "url.path") == "/boom"
