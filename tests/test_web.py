@@ -185,3 +185,18 @@ def test_wsgi_body_runs_in_the_request_context():
     assert chunks == [b"w-2"]
     assert ("X-Request-ID", "w-2") in headers
     assert len(logs.access()) == 1
+
+
+def test_no_framework_or_client_is_imported_until_used():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, python_logging, python_logging.asgi, python_logging.wsgi, "
+        "python_logging.propagation, python_logging.celery_hooks, python_logging.sampling\n"
+        "print(sorted(m for m in ('flask', 'django', 'starlette', 'celery', 'requests', "
+        "'httpx', 'elasticsearch', 'click') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"
