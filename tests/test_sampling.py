@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import pytest
@@ -91,3 +92,35 @@ def test_one_decision_per_record_for_every_handler():
 
 def test_keep_fraction_is_deterministic_per_id():
     assert keep_fraction(0.5, "abc") == keep_fraction(0.5, "abc")
+
+
+def test_health_check_access_lines_can_be_sampled_away_but_not_their_errors():
+    import asyncio
+
+    from python_logging.asgi import RequestIDMiddleware
+    from tests.logcapture import capturing
+
+    async def app(scope, receive, send):
+        if scope["path"] == "/health/fail":
+            raise RuntimeError("db down")
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"up"})
+
+    async def call(path):
+        async def receive():
+            return {"type": "http.request"}
+
+        async def send(message):
+            pass
+
+        scope = {"type": "http", "method": "GET", "path": path, "headers": []}
+        with contextlib.suppress(RuntimeError):
+            await RequestIDMiddleware(app)(scope, receive, send)
+
+    sampler = SamplingFilter(SamplingConfig(paths=(("/health", 0.0),)))
+    with capturing() as logs:
+        logs.addFilter(sampler)
+        for path in ("/health", "/health/fail", "/orders"):
+            asyncio.run(call(path))
+    assert [r.url["path"] for r in logs.access()] == ["/health/fail", "/orders"]  # 500: WARNING
+    assert len(logs.error_events()) == 1
