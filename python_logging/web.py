@@ -29,7 +29,6 @@ _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 
 
-
 @dataclass(frozen=True)
 class MiddlewareSettings:
     header: str = DEFAULT_HEADER
