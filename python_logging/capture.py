@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from python_logging.context import context_fields, current_request_id, deep_merge
+from python_logging.context import deep_merge
 from python_logging.dual_use import DualUse
 from python_logging.fingerprint import exception_message, group_name, grouping_key, origin
 
@@ -95,11 +95,12 @@ def severity_level(severity: str) -> int:
 def error_event_fields(
     exc: BaseException, key: str, name: str, context: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """Nested ECS fields of an error event (the pipeline adds type, message and stack trace)."""
-    fields: dict[str, Any] = dict(context_fields())
-    request_id = current_request_id()
-    if request_id:
-        fields = deep_merge(fields, {"http": {"request": {"id": request_id}}})
+    """Nested ECS fields of an error event.
+
+    The pipeline adds type, message and stack trace from `exc_info`, and the request
+    context (ID, method, path, user) bound with `request_context`/`add_context_fields`.
+    """
+    fields: dict[str, Any] = {}
     error: dict[str, Any] = {"grouping_key": key, "grouping_name": name}
     attributes = exception_attributes(exc)
     if "code" in attributes:

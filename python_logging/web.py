@@ -19,7 +19,7 @@ from typing import Any
 
 from python_logging.capture import capture_once, deduplicate_errors_of
 from python_logging.config import ConfigError
-from python_logging.context import add_context_fields, context_fields, request_context
+from python_logging.context import add_context_fields, request_context
 
 DEFAULT_HEADER = "X-Request-ID"
 access_logger = logging.getLogger("python_logging.access")
@@ -204,40 +204,34 @@ class ObservedRequest(AbstractContextManager):
     def _log_access(self, duration_ns: int) -> None:
         if not access_logger.isEnabledFor(logging.WARNING):
             return  # nothing to build: not even a slow or failed request would be written
-        level, message, extra = access_line(self, duration_ns, context_fields().get("user"))
+        level, message, extra = access_line(self, duration_ns)
         access_logger.log(level, message, extra=extra)
 
 
-def access_line(
-    request: ObservedRequest, duration_ns: int, user: Mapping[str, Any] | None
-) -> tuple[int, str, dict[str, Any]]:
-    """(level, message, nested ECS fields) of the access line; WARNING when slow or 5xx."""
+def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str, dict[str, Any]]:
+    """(level, message, nested ECS fields) of the access line; WARNING when slow or 5xx.
+
+    Method, path, trace ID and user are context fields of the request: the pipeline
+    adds them to this line as to every other line of the request.
+    """
     status = request.status
     millis = duration_ns / 1_000_000
     slow_ms = request.settings.slow_request_ms
     slow = slow_ms is not None and millis > slow_ms
-    http: dict[str, Any] = {"request": {"method": request.method}}
-    if status is not None:
-        http["response"] = {"status_code": status}
-    url: dict[str, Any] = {"path": request.path}
-    if request.query:
-        url["query"] = request.query  # the pipeline masks credential parameters
     outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
     extra: dict[str, Any] = {
-        "http": http,
-        "url": url,
         "event": {"duration": duration_ns, "category": ["web"], "type": ["access"],
                   "outcome": outcome},
     }
+    if status is not None:
+        extra["http"] = {"response": {"status_code": status}}
+    if request.query:
+        extra["url"] = {"query": request.query}  # the pipeline masks credential parameters
     client = client_fields(request.client)
     if client:
         extra["client"] = client
     if request.user_agent:
         extra["user_agent"] = {"original": request.user_agent}
-    if user:
-        extra["user"] = dict(user)
-    if request.trace_id:
-        extra["trace"] = {"id": request.trace_id}
     message = f"{request.method} {request.path} {status or '-'} {millis:.1f} ms"
     if slow:
         message = f"slow request: {message} (over {slow_ms:g} ms)"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from python_logging.context import current_request_id
+from python_logging.context import context_fields, current_request_id, deep_merge
 
 
 class Capture(logging.Handler):
@@ -18,8 +18,9 @@ class Capture(logging.Handler):
         self._guard = threading.Lock()
 
     def emit(self, record: logging.LogRecord) -> None:
-        # What the pipeline will stamp on the line: the ID of the context it was logged in.
+        # What the pipeline merges into the line: the context it was logged in.
         record.context_request_id = current_request_id()
+        record.context_fields = context_fields()
         with self._guard:
             self.records.append(record)
 
@@ -28,7 +29,7 @@ class Capture(logging.Handler):
 
     def access(self, path: str | None = None) -> list[logging.LogRecord]:
         return [r for r in self.named("python_logging.access")
-                if path is None or r.url["path"] == path]
+                if path is None or field(r, "url.path") == path]
 
     def error_events(self) -> list[logging.LogRecord]:
         """Records that become error events: those carrying an exception."""
@@ -50,9 +51,15 @@ def capturing() -> Iterator[Capture]:
 
 
 def field(record: logging.LogRecord, dotted: str) -> Any:
-    """A nested `extra` field by its dotted ECS name, or None."""
+    """A field of the line as the pipeline builds it (context, then `extra`), or None."""
     first, *rest = dotted.split(".")
-    value: Any = getattr(record, first, None)
+    view = dict(getattr(record, "context_fields", {}))
+    request_id = getattr(record, "context_request_id", None)
+    if request_id:
+        view = deep_merge(view, {"http": {"request": {"id": request_id}}})
+    if hasattr(record, first):
+        view = deep_merge(view, {first: getattr(record, first)})
+    value: Any = view.get(first)
     for part in rest:
         if not isinstance(value, dict):
             return None
