@@ -169,7 +169,6 @@ class ErrorCapture(DualUse):
         self, severity: str, context: Mapping[str, Any] | None, fingerprint: Sequence[str] | None
     ) -> None:
         severity_level(severity)  # a bad severity fails where it is written, not at error time
-        super().__init__()
         self.severity = severity
         self.context = context
         self.fingerprint = fingerprint

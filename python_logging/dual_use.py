@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# State of the open `with` blocks, per instance, in the current context: one instance
+# shared by threads or tasks (`timer = log_performance("x")`, then `with timer:`) must
+# not mix their start times. Replaced on every change, never mutated.
+_open_blocks: ContextVar[Mapping[int, tuple[Any, ...]]] = ContextVar(
+    "python_logging_open_blocks", default={}  # noqa: B039 - never mutated
+)
+
 
 class DualUse:
-    def __init__(self) -> None:
-        # One entry per open `with` block; a decorated call keeps its own state locally.
-        self._open: list[Any] = []
 
     def _start(self) -> Any:
         raise NotImplementedError
@@ -55,11 +60,18 @@ class DualUse:
         return called  # type: ignore[return-value]
 
     def __enter__(self) -> DualUse:
-        self._open.append(self._start())
+        blocks = _open_blocks.get()
+        mine = blocks.get(id(self), ())
+        _open_blocks.set({**blocks, id(self): (*mine, self._start())})
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        self._finish(self._open.pop(), exc)
+        blocks = dict(_open_blocks.get())
+        *outer, state = blocks.pop(id(self))
+        if outer:
+            blocks[id(self)] = tuple(outer)
+        _open_blocks.set(blocks)
+        self._finish(state, exc)
         return False  # never swallow
 
     async def __aenter__(self) -> DualUse:

@@ -32,7 +32,6 @@ class Performance(DualUse):
             raise ValueError(
                 f"log_performance slow_ms must be a number >= 0 or None, got {slow_ms!r}"
             )
-        super().__init__()
         self.name = name
         self.slow_ns = None if slow_ms is None else int(slow_ms * 1_000_000)
 

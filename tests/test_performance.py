@@ -94,3 +94,31 @@ def test_slow_calls_log_a_warning(logs):
 def test_bad_arguments_fail_at_once(name, slow_ms):
     with pytest.raises(ValueError, match="log_performance"):
         log_performance(name, slow_ms)
+
+
+def test_one_instance_shared_by_threads_and_nested_blocks_keeps_each_timing(logs):
+    import threading
+
+    timer = log_performance("shared")
+
+    def timed():
+        with timer:
+            time.sleep(0.1)
+
+    # Overlapping, not nested: the first block to open is the first to close.
+    first = threading.Thread(target=timed)
+    second = threading.Thread(target=timed)
+    first.start()
+    time.sleep(0.05)
+    second.start()
+    first.join()
+    second.join()
+    with timer:
+        with timer:
+            pass
+        time.sleep(0.01)
+    durations = [field(line, "event.duration") for line in lines(logs)]
+    assert len(durations) == 4
+    assert min(durations[:2]) >= 100_000_000  # neither thread took the other's start
+    inner, outer = durations[2:]
+    assert inner < 10_000_000 <= outer
