@@ -53,14 +53,7 @@ def to_ecs(
 ) -> None:
     """Build `event.doc`: fixed fields first (in the ECS logging spec's order), then the
     request ID, context fields, the user's fields, and the error."""
-    if event.origin is not None:
-        file_name, line, function = event.origin
-        log: dict[str, Any] = {
-            "logger": event.logger,
-            "origin": {"file": {"name": file_name, "line": line}, "function": function},
-        }
-    else:
-        log = {"logger": event.logger}
+    log = _log_object(event.logger, event.origin)
     doc: dict[str, Any] = {
         "@timestamp": format_timestamp(event.timestamp),
         "log.level": event.level,
@@ -100,6 +93,24 @@ def to_ecs(
                 labels.setdefault("labels", _label_value(existing))
             doc["labels"] = labels
     event.doc = doc
+
+
+_log_objects: dict[tuple[str, tuple[str, int, str] | None], dict[str, Any]] = {}
+
+
+def _log_object(logger: str, origin: tuple[str, int, str] | None) -> dict[str, Any]:
+    """`log.logger` and `log.origin`, shared per call site (merge_fields copies before writing)."""
+    key = (logger, origin)
+    cached = _log_objects.get(key)
+    if cached is None:
+        if len(_log_objects) >= 4096:  # bounded: call sites are few, but loggers can be dynamic
+            _log_objects.clear()
+        cached = {"logger": logger}
+        if origin is not None:
+            file_name, line, function = origin
+            cached["origin"] = {"file": {"name": file_name, "line": line}, "function": function}
+        _log_objects[key] = cached
+    return cached
 
 
 def merge_fields(
