@@ -147,13 +147,8 @@ def test_stopped_compression_keeps_the_original_and_no_partial_gz(tmp_path, fast
 def test_close_during_compression_leaves_no_half_state(tmp_path, fast, monkeypatch):
     directory = tmp_path / "logs"
     handler = ECSFileHandler(
-        directory,
-        SERVICE,
-        max_bytes=2_000_000,
-        when=None,
-        backup_count=None,
-        retention_days=None,
-        compress=True,
+        directory, SERVICE, max_bytes=2_000_000, when=None, backup_count=None,
+        retention_days=None, compress=True,
     )
     monkeypatch.setattr(compression, "CHUNK_BYTES", 1024)  # many chunks: many stop checks
     for _ in range(2):  # two rotations of ~2 MB: the first becomes a compression candidate

@@ -16,7 +16,7 @@ from python_logging.frames import app_roots, classify
 
 EXCEPTION_GROUP = getattr(builtins, "ExceptionGroup", None)
 
-ORDERS = """
+ORDERS = '''
 def find_order(order_id):
     raise ValueError(f"order {order_id} not found at 0x7f3a2b")
 
@@ -35,7 +35,7 @@ def wrapped(order_id):
         find_order(order_id)
     except ValueError as exc:
         raise RuntimeError("lookup failed") from exc
-"""
+'''
 
 
 def load_module(path: Path, source: str, padding: int = 0) -> dict:
@@ -74,9 +74,8 @@ def test_key_is_versioned(app, root):
 def test_same_bug_at_other_lines_and_with_other_ids_has_the_same_key(tmp_path, app, root):
     moved = load_module(tmp_path / "app" / "shop" / "orders.py", ORDERS, padding=7)
     first = grouping_key(raised(app["find_order"], 1), app_root=root)
-    again = grouping_key(
-        raised(moved["find_order"], "9f1c2d3e-0000-4000-8000-1234567890ab"), app_root=root
-    )
+    again = grouping_key(raised(moved["find_order"], "9f1c2d3e-0000-4000-8000-1234567890ab"),
+                         app_root=root)
     assert first == again
 
 
@@ -151,7 +150,7 @@ def test_exception_groups_count_their_members(app, root):
     assert both != one
 
 
-LIBRARY = """
+LIBRARY = '''
 def call(inner):
     try:
         inner()
@@ -161,7 +160,7 @@ def call(inner):
 def parse(text):
     import json
     return json.loads(text)
-"""
+'''
 
 
 @pytest.fixture
@@ -232,16 +231,14 @@ def test_custom_fingerprint_overrides_and_default_extends(app, root):
     custom = grouping_key(exc, ["payments", "timeout"], app_root=root)
     assert custom.startswith("v1:") and custom != default
     # The override replaces the default: another bug with the same list joins the group.
-    assert custom == grouping_key(
-        raised(app["find_missing"], 1), ["payments", "timeout"], app_root=root
-    )
+    assert custom == grouping_key(raised(app["find_missing"], 1), ["payments", "timeout"],
+                                  app_root=root)
     extended = grouping_key(exc, ["{{ default }}", "tenant-a"], app_root=root)
     assert extended not in (default, custom)
     assert extended == grouping_key(exc, ["{{default}}", "tenant-a"], app_root=root)
     assert extended != grouping_key(exc, ["{{ default }}", "tenant-b"], app_root=root)
-    assert extended != grouping_key(
-        raised(app["find_missing"], 1), ["{{ default }}", "tenant-a"], app_root=root
-    )
+    assert extended != grouping_key(raised(app["find_missing"], 1), ["{{ default }}", "tenant-a"],
+                                    app_root=root)
 
 
 def test_group_name_and_origin(app, root):
@@ -276,15 +273,9 @@ def test_module_names_come_from_paths(tmp_path):
     dist = "/usr/lib/python3/dist-packages/yaml/__init__.py"
     assert classify(dist, roots) == ("yaml", False, False)
     assert classify(os.path.join(stdlib, "json", "decoder.py"), roots) == (
-        "json.decoder",
-        False,
-        False,
-    )
+        "json.decoder", False, False)
     assert classify("<frozen importlib._bootstrap>", roots) == (
-        "importlib._bootstrap",
-        False,
-        False,
-    )
+        "importlib._bootstrap", False, False)
     own = classify(os.path.join(os.path.dirname(__file__), "..", "python_logging", "x.py"), roots)
     assert own.wrapper and not own.in_app
     assert own.module == "python_logging.x"

@@ -172,11 +172,9 @@ def test_a_failing_format_string_keeps_the_line():
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.binary(),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4)
-        | st.tuples(children, children)
-    ),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4)
+    | st.tuples(children, children),
     max_leaves=20,
 )
 

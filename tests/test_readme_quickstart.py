@@ -20,11 +20,7 @@ def test_quickstart_snippet_writes_the_documented_line(tmp_path):
     (tmp_path / "logging.yml").write_text(blocks["yaml"])
     (tmp_path / "app.py").write_text(blocks["python"])
     result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "app.py"], cwd=tmp_path, capture_output=True, text=True, check=False,
         env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
     )
     assert result.returncode == 0, result.stderr

@@ -38,136 +38,30 @@ def redactor() -> Redactor:
 # -- keys -------------------------------------------------------------------------------
 
 SENSITIVE_KEYS = [
-    "password",
-    "Password",
-    "PASSWORD",
-    "passwd",
-    "pwd",
-    "db_password",
-    "dbPassword",
-    "DB_PASSWORD",
-    "dbpassword",
-    "db.pass",
-    "passphrase",
-    "new-password",
-    "password_hash",
-    "password_reset_token",
-    "secret",
-    "client_secret",
-    "clientSecret",
-    "aws_secret_access_key",
-    "secret_key_base",
-    "token",
-    "access_token",
-    "accessToken",
-    "refresh_token",
-    "id_token",
-    "csrf_token",
-    "csrftoken",
-    "csrfmiddlewaretoken",
-    "X-CSRF-Token",
-    "xsrf",
-    "auth",
-    "auth_header",
-    "authorization",
-    "Authorization",
-    "Proxy-Authorization",
-    "authentication",
-    "cookie",
-    "Cookie",
-    "cookies",
-    "set-cookie",
-    "Set-Cookie",
-    "session",
-    "session_id",
-    "sessionid",
-    "sessionId",
-    "SESSIONID",
-    "session_key",
-    "credential",
-    "credentials",
-    "aws_credentials",
-    "creds",
-    "api_key",
-    "apiKey",
-    "APIKey",
-    "apikey",
-    "X-Api-Key",
-    "x-api-key",
-    "api.key",
-    "private_key",
-    "privateKey",
-    "private-key",
-    "signing_key",
-    "encryption_key",
-    "access_key",
-    "jwt",
-    "signature",
-    "X-Amz-Signature",
-    "sig",
-    "card_number",
-    "creditCard",
-    "cvv",
-    "cvc",
+    "password", "Password", "PASSWORD", "passwd", "pwd", "db_password", "dbPassword",
+    "DB_PASSWORD", "dbpassword", "db.pass", "passphrase", "new-password", "password_hash",
+    "password_reset_token", "secret", "client_secret", "clientSecret", "aws_secret_access_key",
+    "secret_key_base", "token", "access_token", "accessToken", "refresh_token", "id_token",
+    "csrf_token", "csrftoken", "csrfmiddlewaretoken", "X-CSRF-Token", "xsrf", "auth",
+    "auth_header", "authorization",
+    "Authorization", "Proxy-Authorization", "authentication", "cookie", "Cookie", "cookies",
+    "set-cookie", "Set-Cookie", "session", "session_id", "sessionid", "sessionId", "SESSIONID",
+    "session_key", "credential", "credentials", "aws_credentials", "creds", "api_key",
+    "apiKey", "APIKey", "apikey", "X-Api-Key", "x-api-key", "api.key", "private_key",
+    "privateKey", "private-key", "signing_key", "encryption_key", "access_key", "jwt",
+    "signature", "X-Amz-Signature", "sig", "card_number", "creditCard", "cvv", "cvc",
 ]
 INNOCENT_KEYS = [
-    "author",
-    "authored_by",
-    "authorId",
-    "authority",
-    "authorities",
-    "tokenizer",
-    "token_count",
-    "tokenCount",
-    "token_type",
-    "token_expires_in",
-    "token_expires_at",
-    "prompt_tokens",
-    "completion_tokens",
-    "max_tokens",
-    "total_tokens",
-    "tokens",
-    "session_count",
-    "sessions",
-    "max_session_age",
-    "session_timeout_seconds",
-    "password_min_length",
-    "password_policy",
-    "cookie_name",
-    "cookie_domain",
-    "cookie_secure",
-    "secret_name",
-    "auth_method",
-    "auth_provider",
-    "key",
-    "keys",
-    "cache_key",
-    "partition_key",
-    "primary_key",
-    "idempotency_key",
-    "keyboard",
-    "monkey",
-    "passenger",
-    "passengers",
-    "passed",
-    "bypass",
-    "compass",
-    "secretary",
-    "obsession",
-    "possession",
-    "signal",
-    "design",
-    "user",
-    "username",
-    "user_id",
-    "email",
-    "path",
-    "url",
-    "method",
-    "status_code",
-    "request_id",
-    "http.request.id",
-    "",
+    "author", "authored_by", "authorId", "authority", "authorities", "tokenizer",
+    "token_count", "tokenCount", "token_type", "token_expires_in", "token_expires_at",
+    "prompt_tokens", "completion_tokens", "max_tokens", "total_tokens", "tokens",
+    "session_count", "sessions", "max_session_age", "session_timeout_seconds",
+    "password_min_length", "password_policy", "cookie_name", "cookie_domain",
+    "cookie_secure", "secret_name", "auth_method", "auth_provider", "key", "keys",
+    "cache_key", "partition_key", "primary_key", "idempotency_key", "keyboard", "monkey",
+    "passenger", "passengers", "passed", "bypass", "compass", "secretary", "obsession",
+    "possession", "signal", "design", "user", "username", "user_id", "email", "path",
+    "url", "method", "status_code", "request_id", "http.request.id", "",
 ]
 
 
@@ -181,18 +75,15 @@ def test_innocent_keys_are_left_alone(redactor: Redactor, key: str) -> None:
     assert not redactor.is_sensitive_key(key)
 
 
-@pytest.mark.parametrize(
-    ("key", "words"),
-    [
-        ("X-Api-Key", ("x", "api", "key")),
-        ("XApiKey", ("x", "api", "key")),
-        ("APIKey", ("api", "key")),
-        ("sessionID", ("session", "id")),
-        ("db.password_hash", ("db", "password", "hash")),
-        ("oauth2Token", ("oauth2", "token")),
-        ("__secret__", ("secret",)),
-    ],
-)
+@pytest.mark.parametrize(("key", "words"), [
+    ("X-Api-Key", ("x", "api", "key")),
+    ("XApiKey", ("x", "api", "key")),
+    ("APIKey", ("api", "key")),
+    ("sessionID", ("session", "id")),
+    ("db.password_hash", ("db", "password", "hash")),
+    ("oauth2Token", ("oauth2", "token")),
+    ("__secret__", ("secret",)),
+])
 def test_key_normalisation_splits_camel_case_and_separators(key: str, words: tuple) -> None:
     assert key_words(key) == words
 
@@ -243,11 +134,9 @@ SECRETS = [
     ("github user", "ghu_16C7e42F292c6912E7710c838347Ae178B4a", "16C7e42F292c6912E771"),
     ("github server", "ghs_16C7e42F292c6912E7710c838347Ae178B4a", "16C7e42F292c6912E771"),
     ("github refresh", "ghr_1B4a2e77838347a7E420ce178F2E7c6912E169", "1B4a2e77838347a7E420"),
-    (
-        "github fine-grained",
-        "github_pat_11ABCDEFG0123456789abc_defghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV",
-        "11ABCDEFG0123456789abc",
-    ),
+    ("github fine-grained",
+     "github_pat_11ABCDEFG0123456789abc_defghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV",
+     "11ABCDEFG0123456789abc"),
     ("slack bot", "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "AbCdEfGhIjKl"),
     ("slack user", "xoxp-123456789012-123456789012-123456789012-abcdef0123456789", "abcdef0123"),
     ("stripe live", "sk_live_51H8sR2KZ9bXq3yT0pA7cN4mLwE", "51H8sR2KZ9bXq3yT0pA7"),
@@ -271,24 +160,15 @@ SECRETS = [
     ("url password no user", "redis://:r3dis-pass@cache.internal:6379/0", "r3dis-pass"),
     ("url password https", "https://deploy:tok3n-x9@git.example.com/acme/shop.git", "tok3n-x9"),
     ("query token", "https://api.example.com/cb?token=tk-1234567", "tk-1234567"),
-    (
-        "query access_token",
-        "https://api.example.com/cb?access_token=ya29.a0AfH6SMBx&state=1",
-        "ya29.a0AfH6SMBx",
-    ),
+    ("query access_token", "https://api.example.com/cb?access_token=ya29.a0AfH6SMBx&state=1",
+     "ya29.a0AfH6SMBx"),
     ("query api_key", "/v1/search?q=shoes&api_key=k-8842aa17", "k-8842aa17"),
     ("query password", "/login?user=bob&password=hunter2", "hunter2"),
     ("query secret", "/hook?secret=s-77aa99&x=1", "s-77aa99"),
-    (
-        "query sig",
-        "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=AbC%2Bx0y9Z",
-        "AbC%2Bx0y9Z",
-    ),
-    (
-        "query aws signature",
-        "/o.bin?X-Amz-Credential=AKID%2F2024&X-Amz-Signature=0a1b2c3d4e5f",
-        "0a1b2c3d4e5f",
-    ),
+    ("query sig", "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=AbC%2Bx0y9Z",
+     "AbC%2Bx0y9Z"),
+    ("query aws signature", "/o.bin?X-Amz-Credential=AKID%2F2024&X-Amz-Signature=0a1b2c3d4e5f",
+     "0a1b2c3d4e5f"),
     ("card visa spaces", "4111 1111 1111 1111", "4111 1111 1111 1111"),
     ("card visa plain", "4012888888881881", "4012888888881881"),
     ("card mastercard dashes", "5555-5555-5555-4444", "5555-5555-5555-4444"),
@@ -307,11 +187,8 @@ SECRETS = [
     ("pair json", '"client_secret": "cs-998877"', "cs-998877"),
     ("pair repr", "'db_password': 'pg-pass-1'", "pg-pass-1"),
     ("pair header", "X-Api-Key: key-5566aa", "key-5566aa"),
-    (
-        "pair aws secret",
-        "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "wJalrXUtnFEMI",
-    ),
+    ("pair aws secret", "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+     "wJalrXUtnFEMI"),
     ("pair refresh", "refresh_token=rt-4455bb", "rt-4455bb"),
     ("pair pwd", "pwd=swordfish", "swordfish"),
     ("pair session", "sessionId=8c2f1e0a3b4d", "8c2f1e0a3b4d"),
@@ -370,49 +247,43 @@ def test_every_secret_kind_is_caught_in_every_position(redactor: Redactor) -> No
     assert missed == [], f"detection rate {1 - len(missed) / total:.3f}"
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("postgres://app:s3cr3t@db:5432/x", "postgres://app:[REDACTED]@db:5432/x"),
-        ("mail john.doe@example.com now", "mail j***@example.com now"),
-        ("Authorization: Bearer abc123def456", "Authorization: Bearer [REDACTED]"),
-        ("Basic dXNlcjpwYXNz", "Basic [REDACTED]"),
-        ("password=hunter2 user=bob", "password=[REDACTED] user=bob"),
-        ('{"password": "hunter2", "user": "bob"}', '{"password": "[REDACTED]", "user": "bob"}'),
-        ("{'api_key': 'abc', 'token_count': 5}", "{'api_key': '[REDACTED]', 'token_count': 5}"),
-        ('{\\"token\\": \\"t-1\\"}', '{\\"token\\": \\"[REDACTED]\\"}'),
-        ("Cookie: sid=abc; theme=dark\nnext line", "Cookie: [REDACTED]\nnext line"),
-        ("?a=1&access_token=xyz&b=2", "?a=1&access_token=[REDACTED]&b=2"),
-        ("card 4111 1111 1111 1111 123 items", "card [REDACTED] 123 items"),
-        ("run --password=hunter2 --verbose", "run --password=[REDACTED] --verbose"),
-        ("{:password => 'hunter2'}", "{:password => '[REDACTED]'}"),
-        ('token := "t-123"', 'token := "[REDACTED]"'),
-        ("MYSQL_ROOT_PASSWORD=hunter2", "MYSQL_ROOT_PASSWORD=[REDACTED]"),
-        ('connect(host="db", password="hunter2")', 'connect(host="db", password="[REDACTED]")'),
-        (f"key {pem('RSA PRIVATE KEY')} loaded", "key [REDACTED] loaded"),
-    ],
-)
+@pytest.mark.parametrize(("text", "expected"), [
+    ("postgres://app:s3cr3t@db:5432/x", "postgres://app:[REDACTED]@db:5432/x"),
+    ("mail john.doe@example.com now", "mail j***@example.com now"),
+    ("Authorization: Bearer abc123def456", "Authorization: Bearer [REDACTED]"),
+    ("Basic dXNlcjpwYXNz", "Basic [REDACTED]"),
+    ("password=hunter2 user=bob", "password=[REDACTED] user=bob"),
+    ('{"password": "hunter2", "user": "bob"}', '{"password": "[REDACTED]", "user": "bob"}'),
+    ("{'api_key': 'abc', 'token_count': 5}", "{'api_key': '[REDACTED]', 'token_count': 5}"),
+    ('{\\"token\\": \\"t-1\\"}', '{\\"token\\": \\"[REDACTED]\\"}'),
+    ("Cookie: sid=abc; theme=dark\nnext line", "Cookie: [REDACTED]\nnext line"),
+    ("?a=1&access_token=xyz&b=2", "?a=1&access_token=[REDACTED]&b=2"),
+    ("card 4111 1111 1111 1111 123 items", "card [REDACTED] 123 items"),
+    ("run --password=hunter2 --verbose", "run --password=[REDACTED] --verbose"),
+    ("{:password => 'hunter2'}", "{:password => '[REDACTED]'}"),
+    ('token := "t-123"', 'token := "[REDACTED]"'),
+    ("MYSQL_ROOT_PASSWORD=hunter2", "MYSQL_ROOT_PASSWORD=[REDACTED]"),
+    ('connect(host="db", password="hunter2")', 'connect(host="db", password="[REDACTED]")'),
+    (f"key {pem('RSA PRIVATE KEY')} loaded", "key [REDACTED] loaded"),
+])
 def test_masks_exactly_the_secret_part(redactor: Redactor, text: str, expected: str) -> None:
     assert redactor.redact_text(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "4111 1111 1111 1112",  # fails Luhn
-        "4111111111111112",
-        "1234567890123452",  # passes Luhn, no card brand starts with 1
-        "39136308121646dcbf11ee19d49dca71",  # hex hash starting with 14 digits
-        "ORD-2024-000123",
-        "the bearer of this message",
-        "Basic information was updated",
-        "cursor=eyJpZCI6MTIzfQ==",  # base64 JSON without two dots: not a JWT
-        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
-        "pk_live_51H8sR2KZ9bXq3yT0pA7cN4mL",  # Stripe publishable keys are public
-        "token_count=5 session_count: 3 author: bob",
-        "https://example.com/a?b=c",
-    ],
-)
+@pytest.mark.parametrize("text", [
+    "4111 1111 1111 1112",  # fails Luhn
+    "4111111111111112",
+    "1234567890123452",  # passes Luhn, no card brand starts with 1
+    "39136308121646dcbf11ee19d49dca71",  # hex hash starting with 14 digits
+    "ORD-2024-000123",
+    "the bearer of this message",
+    "Basic information was updated",
+    "cursor=eyJpZCI6MTIzfQ==",  # base64 JSON without two dots: not a JWT
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "pk_live_51H8sR2KZ9bXq3yT0pA7cN4mL",  # Stripe publishable keys are public
+    "token_count=5 session_count: 3 author: bob",
+    "https://example.com/a?b=c",
+])
 def test_look_alikes_are_left_alone(redactor: Redactor, text: str) -> None:
     assert redactor.redact_text(text) == text
 
@@ -436,11 +307,8 @@ def benign_values() -> list[str]:
 def test_benign_corpus_has_no_false_positives(redactor: Redactor) -> None:
     values = benign_values()
     assert len(values) >= 300
-    changed = [
-        (value, redactor.redact_text(value))
-        for value in values
-        if redactor.redact_text(value) != value
-    ]
+    changed = [(value, redactor.redact_text(value)) for value in values
+               if redactor.redact_text(value) != value]
     assert changed == [], f"false-positive rate {len(changed) / len(values):.4f}"
 
 
@@ -454,11 +322,9 @@ def test_benign_corpus_survives_inside_structures(redactor: Redactor) -> None:
 
 
 def test_dict_of_descriptors_under_a_sensitive_key_is_kept(redactor: Redactor) -> None:
-    value = {
-        "gen_ai": {"token": {"type": "input"}},
-        "password": {"min_length": 12, "expires_at": "2024-06-01"},
-        "session": {"id": "s-1", "count": 3},
-    }
+    value = {"gen_ai": {"token": {"type": "input"}},
+             "password": {"min_length": 12, "expires_at": "2024-06-01"},
+             "session": {"id": "s-1", "count": 3}}
     assert redactor.redact(value) == {
         "gen_ai": {"token": {"type": "input"}},
         "password": {"min_length": 12, "expires_at": "2024-06-01"},
@@ -467,26 +333,12 @@ def test_dict_of_descriptors_under_a_sensitive_key_is_kept(redactor: Redactor) -
     assert redactor.redact({"token": {}}) == {"token": MASK}
 
 
-@pytest.mark.parametrize(
-    "field",
-    [
-        "http.request.id",
-        "http.request.method",
-        "url.path",
-        "url.username",
-        "event.duration",
-        "error.grouping_key",
-        "error.stack_trace",
-        "log.origin.function",
-        "user.id",
-        "service.name",
-        "process.session_leader",
-        "file.code_signature",
-        "tls.client.x509.signature_algorithm",
-        "gen_ai.usage.input_tokens",
-        "gen_ai.token.type",
-    ],
-)
+@pytest.mark.parametrize("field", [
+    "http.request.id", "http.request.method", "url.path", "url.username", "event.duration",
+    "error.grouping_key", "error.stack_trace", "log.origin.function", "user.id",
+    "service.name", "process.session_leader", "file.code_signature",
+    "tls.client.x509.signature_algorithm", "gen_ai.usage.input_tokens", "gen_ai.token.type",
+])
 def test_ecs_field_names_are_not_sensitive(redactor: Redactor, field: str) -> None:
     assert not any(redactor.is_sensitive_key(part) for part in (field, *field.split(".")[-1:]))
 
@@ -498,20 +350,13 @@ def test_ecs_url_password_is_sensitive(redactor: Redactor) -> None:
 def test_sensitive_key_masks_any_value_type(redactor: Redactor) -> None:
     value = {"password": 1234, "token": None, "session": {"id": 7}, "apiKey": ["a", "b"]}
     assert redactor.redact(value) == {
-        "password": MASK,
-        "token": MASK,
-        "session": MASK,
-        "apiKey": MASK,
+        "password": MASK, "token": MASK, "session": MASK, "apiKey": MASK,
     }
 
 
 def test_returns_new_containers_and_never_mutates(redactor: Redactor) -> None:
-    value = {
-        "user": {"email": "john.doe@example.com", "tags": ["a", ("b", "x@y.org")]},
-        "password": "hunter2",
-        "ids": {1, 2},
-        "frozen": frozenset({"k"}),
-    }
+    value = {"user": {"email": "john.doe@example.com", "tags": ["a", ("b", "x@y.org")]},
+             "password": "hunter2", "ids": {1, 2}, "frozen": frozenset({"k"})}
     before = copy.deepcopy(value)
     result = redactor.redact(value)
     assert value == before
@@ -593,9 +438,8 @@ def test_secrets_in_keys_are_masked_and_collisions_keep_both(redactor: Redactor)
 
 def test_never_raises_and_reports_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     recorded = []
-    monkeypatch.setattr(
-        failures_module.failures, "record", lambda site, exc: recorded.append((site, type(exc)))
-    )
+    monkeypatch.setattr(failures_module.failures, "record",
+                        lambda site, exc: recorded.append((site, type(exc))))
 
     class Exploding(dict):
         def items(self):
@@ -648,20 +492,16 @@ def test_user_keys_extend_the_list_and_are_normalised() -> None:
     assert redactor.is_sensitive_key("token_count")  # named explicitly: wins over the rule
     assert not redactor.is_sensitive_key("tenant")
     assert redactor.redact_text("tenantRef=acme-42 ssn: 078-05-1120") == (
-        f"tenantRef={MASK} ssn: {MASK}"
-    )
+        f"tenantRef={MASK} ssn: {MASK}")
     assert not Redactor().is_sensitive_key("customer_ssn")
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"mask": ""}, "mask"),
-        ({"patterns": ["(unclosed"]}, "not a valid regular expression"),
-        ({"keys": ["--"]}, "letters or digits"),
-        ({"max_depth": 0}, "max_depth"),
-    ],
-)
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"mask": ""}, "mask"),
+    ({"patterns": ["(unclosed"]}, "not a valid regular expression"),
+    ({"keys": ["--"]}, "letters or digits"),
+    ({"max_depth": 0}, "max_depth"),
+])
 def test_bad_configuration_fails_at_construction(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         Redactor(**kwargs)
@@ -670,61 +510,18 @@ def test_bad_configuration_fails_at_construction(kwargs: dict, message: str) -> 
 # -- properties -------------------------------------------------------------------------
 
 FRAGMENTS = [secret for _, secret, _ in SECRETS] + [
-    "password",
-    "token",
-    "api_key",
-    "Authorization",
-    "Cookie",
-    "session_id",
-    "author",
-    "token_count",
-    "=",
-    ": ",
-    ":",
-    "'",
-    '"',
-    '\\"',
-    " ",
-    "\n",
-    "&",
-    "?",
-    "@",
-    "://",
-    "-----",
-    "example.com",
-    "4111",
-    "1111 ",
-    "eyJ",
-    "Bearer ",
-    "Basic ",
-    "AKIA",
-    "ghp_",
-    "sk-",
-    MASK,
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    ";",
-    "x",
-    "0",
-    "9",
+    "password", "token", "api_key", "Authorization", "Cookie", "session_id", "author",
+    "token_count", "=", ": ", ":", "'", '"', '\\"', " ", "\n", "&", "?", "@", "://", "-----",
+    "example.com", "4111", "1111 ", "eyJ", "Bearer ", "Basic ", "AKIA", "ghp_", "sk-",
+    MASK, "[", "]", "{", "}", ",", ";", "x", "0", "9",
 ]
 text_with_secrets = st.lists(
     st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=12
 ).map("".join)
-keys = st.one_of(
-    st.sampled_from(["password", "user", "token_count", "type", "apiKey"]), text_with_secrets
-)
-scalars = st.one_of(
-    text_with_secrets,
-    st.integers(),
-    st.floats(allow_nan=False),
-    st.none(),
-    st.booleans(),
-    st.binary(max_size=8),
-)
+keys = st.one_of(st.sampled_from(["password", "user", "token_count", "type", "apiKey"]),
+                 text_with_secrets)
+scalars = st.one_of(text_with_secrets, st.integers(), st.floats(allow_nan=False),
+                    st.none(), st.booleans(), st.binary(max_size=8))
 nested = st.recursive(
     scalars,
     lambda children: st.one_of(
@@ -734,9 +531,8 @@ nested = st.recursive(
     ),
     max_leaves=20,
 )
-PROPERTY_SETTINGS = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=300, deadline=None,
+                             suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY_SETTINGS
@@ -758,8 +554,7 @@ def test_redact_is_idempotent_on_structures(value: object) -> None:
 never_raises_values = st.recursive(
     st.one_of(st.text(), st.integers(), st.floats(), st.none(), st.binary(), st.booleans()),
     lambda children: st.one_of(
-        st.lists(children),
-        st.lists(children).map(tuple),
+        st.lists(children), st.lists(children).map(tuple),
         st.dictionaries(st.one_of(st.text(), st.integers(), st.none()), children),
         st.frozensets(st.one_of(st.text(), st.integers())),
     ),

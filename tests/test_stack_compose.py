@@ -134,13 +134,8 @@ def test_setup_containers_run_elkctl_with_its_connection_variables():
         assert spec["command"][:2] == ["elkctl", "setup"]
         assert spec.get("restart") == "no"
         assert {
-            "ELASTICSEARCH_URL",
-            "ELASTIC_PASSWORD",
-            "ELASTICSEARCH_CA_CERT",
-            "KIBANA_URL",
-            "KIBANA_SYSTEM_PASSWORD",
-            "LOGSTASH_WRITER_PASSWORD",
-            "LOG_RETENTION_DAYS",
+            "ELASTICSEARCH_URL", "ELASTIC_PASSWORD", "ELASTICSEARCH_CA_CERT", "KIBANA_URL",
+            "KIBANA_SYSTEM_PASSWORD", "LOGSTASH_WRITER_PASSWORD", "LOG_RETENTION_DAYS",
         } <= set(spec["environment"])
     assert (ROOT / "scripts" / "Dockerfile").is_file()
     assert "pip install -e '/app[ops]'" in (ROOT / "scripts" / "Dockerfile").read_text()
@@ -161,11 +156,8 @@ def test_long_running_services_have_a_real_healthcheck(service):
 @pytest.mark.parametrize(
     ("service", "endpoint", "healthy"),
     [
-        (
-            "elasticsearch",
-            "https://localhost:9200/_cluster/health?wait_for_status=yellow",
-            '"status":"(green|yellow)"',
-        ),
+        ("elasticsearch", "https://localhost:9200/_cluster/health?wait_for_status=yellow",
+         '"status":"(green|yellow)"'),
         ("kibana", "http://localhost:5601/api/status", '"level":"available"'),
         ("logstash", "http://localhost:9600/_health_report", '"status":"(green|yellow)"'),
         ("filebeat", "http://localhost:5066/stats", '"libbeat"'),
@@ -300,19 +292,11 @@ HEALTH_CASES = {
         (22, "", False),  # 503 while starting
     ],
     "logstash": [
-        (
-            0,
-            '{"host":"h","status":"green","pipeline":{"workers":2},"indicators":'
-            '{"pipelines":{"status":"green","indicators":{"main":{"status":"green"}}}}}',
-            True,
-        ),
+        (0, '{"host":"h","status":"green","pipeline":{"workers":2},"indicators":'
+            '{"pipelines":{"status":"green","indicators":{"main":{"status":"green"}}}}}', True),
         (0, '{"pipeline":{"workers":2},"status":"yellow","indicators":{}}', True),
-        (
-            0,
-            '{"host":"h","status":"red","indicators":{"pipelines":{"status":"red",'
-            '"indicators":{"main":{"status":"red"},"dlq":{"status":"green"}}}}}',
-            False,
-        ),
+        (0, '{"host":"h","status":"red","indicators":{"pipelines":{"status":"red",'
+            '"indicators":{"main":{"status":"red"},"dlq":{"status":"green"}}}}}', False),
         (7, "", False),
     ],
     "filebeat": [
@@ -337,15 +321,9 @@ def test_healthcheck_passes_only_when_the_service_is_healthy(
     command = healthcheck_command(service).replace("$$", "$")
     result = subprocess.run(
         ["/bin/sh", "-c", command],
-        env={
-            "PATH": f"{tmp_path}:/usr/bin:/bin",
-            "FAKE_BODY": body,
-            "FAKE_EXIT": str(curl_exit),
-            "ELASTIC_PASSWORD": "pw",
-        },
-        capture_output=True,
-        text=True,
-        timeout=10,
+        env={"PATH": f"{tmp_path}:/usr/bin:/bin", "FAKE_BODY": body,
+             "FAKE_EXIT": str(curl_exit), "ELASTIC_PASSWORD": "pw"},
+        capture_output=True, text=True, timeout=10,
     )
     assert (result.returncode == 0) == healthy, result.stderr
 
@@ -367,9 +345,6 @@ def test_certificate_script_is_valid_bash_and_keeps_the_ca_key_nowhere():
     certs = SERVICES["certs"]
     assert "./scripts/create_certs.sh:/usr/local/bin/create_certs.sh:ro" in certs["volumes"]
     # The node key volume is mounted by Elasticsearch only; the others get the public CA.
-    holders = [
-        name
-        for name, spec in SERVICES.items()
-        if any(str(v).startswith("es-certs:") for v in spec.get("volumes", []))
-    ]
+    holders = [name for name, spec in SERVICES.items()
+               if any(str(v).startswith("es-certs:") for v in spec.get("volumes", []))]
     assert sorted(holders) == ["certs", "elasticsearch"]

@@ -21,18 +21,11 @@ DEMO = ROOT / "scripts" / "demo" / "app.py"
 
 
 def run_demo(log_dir, *args, **env):
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("SERVICE_NAME", "ENVIRONMENT", "LOG_DIR", "LOG_LEVEL")
-    }
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("SERVICE_NAME", "ENVIRONMENT", "LOG_DIR", "LOG_LEVEL")}
     return subprocess.run(
         [sys.executable, str(DEMO), "--log-dir", str(log_dir), "--time-scale", "0", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**environ, **env},
-        check=True,
+        capture_output=True, text=True, timeout=120, env={**environ, **env}, check=True,
     )
 
 
@@ -78,11 +71,9 @@ def test_errors_are_structured_and_share_the_request_id_of_their_access_line(lin
     for error in errors:
         assert error["error"]["type"] in ("PaymentDeclined", "UpstreamTimeout")
         assert error["error"]["stack_trace"]
-        statuses = [
-            line["http"]["response"]["status_code"]
-            for line in by_request[error["http"]["request"]["id"]]
-            if "response" in line.get("http", {})
-        ]
+        statuses = [line["http"]["response"]["status_code"]
+                    for line in by_request[error["http"]["request"]["id"]]
+                    if "response" in line.get("http", {})]
         assert statuses in ([402], [504])
 
 

@@ -78,16 +78,8 @@ def test_example_with_a_secret_value_is_refused():
 
 def test_cli_is_stdlib_only_and_idempotent(tmp_path):
     env = tmp_path / ".env"
-    command = [
-        sys.executable,
-        "-I",
-        "-S",
-        str(ROOT / "scripts/init_env.py"),
-        "--env",
-        str(env),
-        "--example",
-        str(EXAMPLE),
-    ]
+    command = [sys.executable, "-I", "-S", str(ROOT / "scripts/init_env.py"), "--env", str(env),
+               "--example", str(EXAMPLE)]
     first = subprocess.run(command, capture_output=True, text=True, check=True)
     content = env.read_text()
     second = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -97,16 +89,9 @@ def test_cli_is_stdlib_only_and_idempotent(tmp_path):
 
 def test_cli_reports_a_missing_example_in_one_line(tmp_path):
     result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts/init_env.py"),
-            "--env",
-            str(tmp_path / ".env"),
-            "--example",
-            str(tmp_path / "nope"),
-        ],
-        capture_output=True,
-        text=True,
+        [sys.executable, str(ROOT / "scripts/init_env.py"), "--env", str(tmp_path / ".env"),
+         "--example", str(tmp_path / "nope")],
+        capture_output=True, text=True,
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "not found" in result.stderr

@@ -193,12 +193,8 @@ def ecs_event(**overrides: Any) -> dict:
     event = {
         "@timestamp": "2026-11-23T06:45:44.123Z",
         "message": "GET /cart 200",
-        "log": {
-            "level": "info",
-            "logger": "shop.http",
-            "offset": 4096,
-            "file": {"path": "/var/log/apps/checkout.log"},
-        },
+        "log": {"level": "info", "logger": "shop.http", "offset": 4096,
+                "file": {"path": "/var/log/apps/checkout.log"}},
         "service": {"name": "checkout", "environment": "production"},
         "process": {"pid": 7, "thread": {"id": 140}},
         "http": {"request": {"id": "req-1"}},
@@ -267,14 +263,10 @@ def test_document_id_is_the_fingerprint_of_the_line():
 
 def test_the_same_line_resent_from_a_rotated_file_gets_the_same_id():
     first = through_main(ecs_event())
-    resent = through_main(
-        ecs_event(
-            **{
-                "[log][file][path]": "/var/log/apps/checkout.20261123T064544123456Z.log",
-                "[agent][ephemeral_id]": "after-restart",
-            }
-        )
-    )
+    resent = through_main(ecs_event(**{
+        "[log][file][path]": "/var/log/apps/checkout.20261123T064544123456Z.log",
+        "[agent][ephemeral_id]": "after-restart",
+    }))
     other_line = through_main(ecs_event(**{"[log][offset]": 8192}))
     assert get(first, "[@metadata][document_id]") == get(resent, "[@metadata][document_id]")
     assert get(first, "[@metadata][document_id]") != get(other_line, "[@metadata][document_id]")
@@ -285,25 +277,18 @@ def test_the_same_line_resent_from_a_rotated_file_gets_the_same_id():
 
 def test_a_python_logging_line_goes_to_its_service_and_environment_stream():
     event = through_main(ecs_event())
-    assert event["data_stream"] == {
-        "type": "logs",
-        "dataset": "checkout",
-        "namespace": "production",
-    }
+    assert event["data_stream"] == {"type": "logs", "dataset": "checkout",
+                                    "namespace": "production"}
     assert "original" not in event["event"]
     assert event["service"] == {"name": "checkout", "environment": "production"}
     assert "tags" not in event
 
 
 def test_names_are_sanitised_into_legal_dataset_and_namespace():
-    event = through_main(
-        ecs_event(
-            **{
-                "[service][name]": 'Billing-API/v2 "EU"',
-                "[service][environment]": "Prod:EU-West#1",
-            }
-        )
-    )
+    event = through_main(ecs_event(**{
+        "[service][name]": 'Billing-API/v2 "EU"',
+        "[service][environment]": "Prod:EU-West#1",
+    }))
     assert event["data_stream"]["dataset"] == "billing_api_v2__eu_"
     assert event["data_stream"]["namespace"] == "prod_eu_west_1"
     assert event["service"]["name"] == 'Billing-API/v2 "EU"'  # the original is kept
@@ -311,19 +296,13 @@ def test_names_are_sanitised_into_legal_dataset_and_namespace():
 
 @given(
     name=st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=300),
-    environment=st.text(
-        st.characters(min_codepoint=9, max_codepoint=126), min_size=1, max_size=300
-    ),
+    environment=st.text(st.characters(min_codepoint=9, max_codepoint=126), min_size=1,
+                        max_size=300),
 )
 def test_any_service_name_and_environment_yield_a_legal_stream(name, environment):
-    stream = through_main(
-        ecs_event(
-            **{
-                "[service][name]": name,
-                "[service][environment]": environment,
-            }
-        )
-    )["data_stream"]
+    stream = through_main(ecs_event(**{
+        "[service][name]": name, "[service][environment]": environment,
+    }))["data_stream"]
     for part in (stream["dataset"], stream["namespace"]):
         assert not FORBIDDEN & set(part)
         assert part == part.lower()

@@ -16,10 +16,7 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 def make(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["make", "--no-print-directory", "-C", str(ROOT), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        input=stdin, capture_output=True, text=True, timeout=60,
         env={**os.environ, "MAKEFLAGS": ""},
     )
 
@@ -27,9 +24,8 @@ def make(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 def test_up_runs_preflight_then_env_then_compose_wait():
     plan = make("-n", "-o", "install", "up").stdout.splitlines()
     doctor = next(i for i, line in enumerate(plan) if line.endswith("elkctl doctor"))
-    env = next(
-        i for i, line in enumerate(plan) if "scripts/init_env.py" in line or line.endswith(" env")
-    )
+    env = next(i for i, line in enumerate(plan) if "scripts/init_env.py" in line or
+               line.endswith(" env"))
     up = next(i for i, line in enumerate(plan) if "up -d --build --wait" in line)
     assert doctor < env < up
     assert "docker compose -f docker-compose.elk.yml up -d --build --wait" in plan[up]

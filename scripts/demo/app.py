@@ -183,20 +183,12 @@ def positive_float(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write demo shop traffic through python_logging.")
     parser.add_argument("--requests", type=int, default=0, help="how many (0: until stopped)")
-    parser.add_argument(
-        "--rate",
-        type=positive_float,
-        default=0.0,
-        help="requests per second (0: as fast as possible)",
-    )
+    parser.add_argument("--rate", type=positive_float, default=0.0,
+                        help="requests per second (0: as fast as possible)")
     parser.add_argument("--log-dir", help="directory for the log files (default: $LOG_DIR or logs)")
     parser.add_argument("--seed", type=int, help="random seed, for reproducible traffic")
-    parser.add_argument(
-        "--time-scale",
-        type=positive_float,
-        default=1.0,
-        help="how long simulated work really takes (0: no waiting)",
-    )
+    parser.add_argument("--time-scale", type=positive_float, default=1.0,
+                        help="how long simulated work really takes (0: no waiting)")
     args = parser.parse_args(argv)
     if args.requests < 0:
         parser.error("--requests must be >= 0")

@@ -74,11 +74,8 @@ def check_ilm(es: Any) -> None:
 
 
 def check_malformed_line(es: Any, marker: str) -> None:
-    query = {
-        "bool": {
-            "filter": [{"match_phrase": {"message": marker}}, {"term": {"tags": "malformed_json"}}]
-        }
-    }
+    query = {"bool": {"filter": [{"match_phrase": {"message": marker}},
+                                 {"term": {"tags": "malformed_json"}}]}}
     what = f"the malformed line in {UNPARSED_STREAM}"
     eventually(lambda: count(es, UNPARSED_STREAM, query), what)
 
