@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from elkctl.errors.alerts_config import (
+from elkctl.error_tracking.alerts_config import (
     AlertsConfigError,
     EmailChannel,
     WebhookChannel,

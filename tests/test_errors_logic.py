@@ -3,13 +3,13 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from elkctl.errors import model
-from elkctl.errors.alerts_config import OwnershipRule, Rule
-from elkctl.errors.detect import ledger_id, triggers_for
-from elkctl.errors.escalation import due_escalations
-from elkctl.errors.model import GroupState, GroupSummary
-from elkctl.errors.ownership import auto_assignments, module_of, owner_for
-from elkctl.errors.serialize import state_from_doc, state_to_doc
+from elkctl.error_tracking import model
+from elkctl.error_tracking.alerts_config import OwnershipRule, Rule
+from elkctl.error_tracking.detect import ledger_id, triggers_for
+from elkctl.error_tracking.escalation import due_escalations
+from elkctl.error_tracking.model import GroupState, GroupSummary
+from elkctl.error_tracking.ownership import auto_assignments, module_of, owner_for
+from elkctl.error_tracking.serialize import state_from_doc, state_to_doc
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 HOUR = 3600.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from elkctl.errors.model import Change, GroupState
+from elkctl.error_tracking.model import Change, GroupState
 
 _DATES = ("first_seen", "resolved_at", "ignored_until", "regressed_at")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from elkctl.errors.model import SEVERITIES
+from elkctl.error_tracking.model import SEVERITIES
 from python_logging.units import parse_duration
 
 RULE_KINDS = ("new_group", "regression", "threshold")

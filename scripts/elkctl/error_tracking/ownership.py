@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from fnmatch import fnmatchcase
 
-from elkctl.errors.alerts_config import OwnershipRule
-from elkctl.errors.model import GroupState, GroupSummary, assign
+from elkctl.error_tracking.alerts_config import OwnershipRule
+from elkctl.error_tracking.model import GroupState, GroupSummary, assign
 
 AUTO_ASSIGNER = "ownership-rules"
 

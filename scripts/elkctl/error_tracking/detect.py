@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from elkctl.errors.alerts_config import Rule
-from elkctl.errors.model import (
+from elkctl.error_tracking.alerts_config import Rule
+from elkctl.error_tracking.model import (
     IGNORED,
     REGRESSED,
     RESOLVED,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from elkctl.errors.alerts_config import PRIORITIES, PRIORITY_OF_SEVERITY
-from elkctl.errors.detect import Trigger
-from elkctl.errors.model import (
+from elkctl.error_tracking.alerts_config import PRIORITIES, PRIORITY_OF_SEVERITY
+from elkctl.error_tracking.detect import Trigger
+from elkctl.error_tracking.model import (
     OPEN_STATUSES,
     GroupState,
     GroupSummary,
