@@ -98,6 +98,8 @@ class FakeErrorCluster:
         self.counts: dict[str, dict[str, int]] = {}  # aggregation field -> counts
         self.total = 0
         self.hours: list[tuple[datetime, int]] = []
+        self.first_ever: dict[str, datetime] = {}  # first event before the query window
+        self.stats_reply: dict[str, Any] = search_reply({})
         self.seq = 0
         server.respond_info()
         route = server.expect_request
@@ -139,6 +141,14 @@ class FakeErrorCluster:
             return es_response(search_reply({"hours": {"buckets": [
                 {"key_as_string": h.isoformat(), "key": ms(h), "doc_count": n}
                 for h, n in self.hours]}}))
+        if "first_seen" in aggs:
+            wanted = set(body["query"]["terms"]["error.grouping_key"])
+            return es_response(search_reply({"first_seen": {"buckets": [
+                {"key": g["key"], "doc_count": g["count"],
+                 "first": {"value": float(ms(self.first_ever.get(g["key"], g["first"])))}}
+                for g in self.groups if g["key"] in wanted]}}))
+        if "days" in aggs:
+            return es_response(self.stats_reply)
         if "keys" in aggs:
             prefix = body["query"]["prefix"]["error.grouping_key"]
             keys = [g["key"] for g in self.groups if g["key"].startswith(prefix)][:2]

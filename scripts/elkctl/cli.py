@@ -45,3 +45,7 @@ def main() -> None:
 
 
 # Sub-commands: one import + add_command per feature, below this line.
+
+from elkctl.error_tracking.commands import errors  # noqa: E402
+
+cli.add_command(errors)

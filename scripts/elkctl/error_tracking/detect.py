@@ -55,12 +55,17 @@ def new_group_triggers(
     rule: Rule, summaries: list[GroupSummary], states: Mapping[str, GroupState],
     now: datetime, lookback: float,
 ) -> list[Trigger]:
-    """Groups with no stored state, or first seen within the look-back. Once per group ever."""
+    """Groups first seen within the look-back. Once per group ever.
+
+    `summary.first_seen` must be the group's first event ever (not just in the query window)
+    for groups without a stored state, so existing groups are not announced on the first run.
+    """
     since = now - timedelta(seconds=lookback)
     triggers = []
     for summary in summaries:
         state = states.get(summary.key)
-        if state is not None and (state.first_seen is None or state.first_seen < since):
+        first = state.first_seen if state is not None else summary.first_seen
+        if first is None or first < since:
             continue
         if effective_status(state, summary.last_seen, now) in (IGNORED, RESOLVED):
             continue

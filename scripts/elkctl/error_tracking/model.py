@@ -28,6 +28,13 @@ def severity_rank(level: str | None) -> int:
     return SEVERITY_RANK.get((level or "").lower(), 0)
 
 
+def levels_at_least(severity: str | None) -> tuple[str, ...]:
+    """The `log.level` values at least as severe as `severity` (all when None)."""
+    if severity is None:
+        return ()
+    return tuple(lv for lv in SEVERITY_RANK if severity_rank(lv) >= severity_rank(severity))
+
+
 def most_severe(levels: list[str] | tuple[str, ...]) -> str | None:
     return max(levels, key=severity_rank, default=None)
 
@@ -74,6 +81,21 @@ class GroupState:
     ignored_until: datetime | None = None
     regressed_at: datetime | None = None
     history: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrackedGroup:
+    """A group summary joined with its stored state and the status that results."""
+
+    summary: GroupSummary
+    state: GroupState | None
+    status: str
+
+    @property
+    def first_seen(self) -> datetime:
+        if self.state is not None and self.state.first_seen is not None:
+            return min(self.state.first_seen, self.summary.first_seen)
+        return self.summary.first_seen
 
 
 def effective_status(

@@ -168,6 +168,19 @@ class ErrorStore:
             if len(buckets) < page_size or not after:
                 return
 
+    def first_seen_ever(self, keys: Sequence[str]) -> dict[str, datetime]:
+        """The first event of each group over all time (the window's minimum is not enough)."""
+        first: dict[str, datetime] = {}
+        for start in range(0, len(keys), PAGE_SIZE):
+            chunk = list(keys[start:start + PAGE_SIZE])
+            reply = self.es.search(index=EVENTS, size=0, query={"terms": {KEY: chunk}}, aggs={
+                "first_seen": {"terms": {"field": KEY, "size": len(chunk)},
+                               "aggs": {"first": {"min": {"field": "@timestamp"}}}}})
+            aggs = reply.get("aggregations") or {}
+            for bucket in aggs.get("first_seen", {}).get("buckets", []):
+                first[str(bucket["key"])] = _millis(bucket["first"]["value"])
+        return first
+
     def counts(self, spec: EventFilter, field: str | None, at_least: int) -> dict[str, int]:
         """Events per value of `field` (only values with >= at_least), or in total."""
         if field is None:
