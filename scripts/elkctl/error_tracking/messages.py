@@ -19,8 +19,8 @@ TITLES = {
 
 
 def short_key(key: str) -> str:
-    """'v1:3f9a2c1b...' -> 'v1:3f9a2c1b' (unique enough for people; commands accept prefixes)."""
-    return key[:11]
+    """'v1:' and 12 hex digits: unique enough for people; commands accept any prefix."""
+    return key[:15]
 
 
 def group_title(summary: GroupSummary) -> str:

@@ -12,7 +12,7 @@ from elkctl.error_tracking.alerts_config import (
     parse_alerts_config,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "scripts" / "alerts.example.yml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "scripts" / "alerts.example.yml"
 ENV = {"ELK_SLACK_WEBHOOK_URL": "https://hooks.example.com/T1", "ELK_SMTP_PASSWORD": "pw"}
 
 

@@ -2,8 +2,8 @@
 
 Answers the requests `elkctl.error_tracking.queries` makes with the documented response shapes
 (composite aggregation pages with `after_key`, mget docs with `_seq_no`, create answering 409
-for an existing id, bulk items). Filtering of events is not emulated: tests assert the query
-body that was sent instead (`searches`).
+for an existing id, bulk items). Of the event filters only the grouping-key term is emulated;
+tests assert the other filters in the query body that was sent (`searches`).
 """
 
 from __future__ import annotations
@@ -129,8 +129,9 @@ class FakeErrorCluster:
         body = json.loads(request.data or b"{}")
         self.searches.append(body)
         aggs = body.get("aggs") or {}
+        groups = self._matching(body.get("query") or {})
         if "groups" in aggs:
-            return es_response(self._composite_page(aggs["groups"]["composite"]))
+            return es_response(self._composite_page(groups, aggs["groups"]["composite"]))
         if "by" in aggs:
             field = aggs["by"]["terms"]["field"]
             minimum = aggs["by"]["terms"]["min_doc_count"]
@@ -155,17 +156,25 @@ class FakeErrorCluster:
             return es_response(search_reply({"keys": {"buckets": [
                 {"key": k, "doc_count": 1} for k in keys]}}))
         hits = [{"_index": "x", "_id": g["key"], "_source": g["source"]}
-                for g in sorted(self.groups, key=lambda g: g["last"], reverse=True)]
+                for g in sorted(groups, key=lambda g: g["last"], reverse=True)]
         return es_response(search_reply(hits=hits[: body.get("size", 10)], total=len(hits)))
 
-    def _composite_page(self, composite: dict[str, Any]) -> dict[str, Any]:
+    def _matching(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        for clause in query.get("bool", {}).get("filter", []):
+            key = clause.get("term", {}).get("error.grouping_key")
+            if key is not None:
+                return [g for g in self.groups if g["key"] == key]
+        return self.groups
+
+    def _composite_page(self, groups: list[dict[str, Any]], composite: dict[str, Any]
+                        ) -> dict[str, Any]:
         after = (composite.get("after") or {}).get("key")
-        remaining = [g for g in self.groups if after is None or g["key"] > after]
+        remaining = [g for g in groups if after is None or g["key"] > after]
         page = remaining[: composite["size"]]
         agg: dict[str, Any] = {"buckets": [composite_bucket(g) for g in page]}
         if page:
             agg["after_key"] = {"key": page[-1]["key"]}
-        return search_reply({"groups": agg}, total=sum(g["count"] for g in self.groups))
+        return search_reply({"groups": agg}, total=sum(g["count"] for g in groups))
 
     def _count(self, request: Request) -> Response:
         self.searches.append(json.loads(request.data or b"{}"))
