@@ -57,7 +57,7 @@ def trigger_message(trigger: Trigger, kibana_url: str) -> Message:
     if trigger.detail:
         lines.insert(1, f"  {trigger.detail}")
     payload: dict[str, Any] = {
-        "kind": trigger.kind, "rule": trigger.rule, "subject": trigger.subject,
+        "kind": trigger.kind, "rule": trigger.rule, "target": trigger.subject,
         "count": trigger.count, "detail": trigger.detail,
         "group": group_payload(trigger.group) if trigger.group else None,
     }
