@@ -5,7 +5,6 @@ Owned by the stack-elkctl branch. Other features keep their own fixtures in thei
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-# What Elasticsearch 9 answers to a 9.x client (which sends `compatible-with=9`).
-ES_CONTENT_TYPE = "application/vnd.elasticsearch+json;compatible-with=9"
+from tests.fake_stack import ELASTIC_PASSWORD, es_info, es_response
 
 
 class ElasticServer(HTTPServer):
@@ -50,33 +48,6 @@ class ElasticServer(HTTPServer):
     def requests_seen(self) -> list[tuple[str, str]]:
         """(method, path) of every request received so far."""
         return [(request.method, request.path) for request, _ in self.log]
-
-
-def es_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body),
-        status=status,
-        headers=headers or {},
-        content_type=ES_CONTENT_TYPE,
-    )
-
-
-def es_info(version: str = "9.1.0") -> dict[str, Any]:
-    """The documented `GET /` body of Elasticsearch."""
-    return {
-        "name": "es01",
-        "cluster_name": "docker-cluster",
-        "cluster_uuid": "7Yq1B6oGQ1eSxDo_test_uuid",
-        "version": {
-            "number": version,
-            "build_flavor": "default",
-            "build_type": "docker",
-            "lucene_version": "10.2.2",
-            "minimum_wire_compatibility_version": "8.19.0",
-            "minimum_index_compatibility_version": "8.0.0",
-        },
-        "tagline": "You Know, for Search",
-    }
 
 
 def _running(server: HTTPServer) -> Iterator[HTTPServer]:
@@ -148,7 +119,7 @@ def elkctl_env(
     values = {
         "ELKCTL_ENV_FILE": "",
         "ELASTICSEARCH_URL": server_url(es_server),
-        "ELASTIC_PASSWORD": "test-elastic-password",
+        "ELASTIC_PASSWORD": ELASTIC_PASSWORD,
         "KIBANA_URL": server_url(kibana_server),
         "KIBANA_SYSTEM_PASSWORD": "test-kibana-system-password",
         "LOGSTASH_WRITER_PASSWORD": "test-logstash-writer-password",

@@ -5,6 +5,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from werkzeug import Response
+
 from elkctl.cli import ElkctlGroup
 from elkctl.connection import (
     ElkctlError,
@@ -15,7 +17,7 @@ from elkctl.connection import (
     load_settings,
     parse_env_file,
 )
-from werkzeug import Response
+from tests.cli_assertions import one_line_failure
 
 
 def test_defaults_without_env_or_file(tmp_path):
@@ -107,17 +109,8 @@ def _ping_cli() -> click.Group:
     return group
 
 
-def _one_line_failure(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("elkctl: ")
-    return lines[0]
-
-
 def test_elkctl_error_is_one_line():
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["boom"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["boom"]))
     assert line == "elkctl: something specific with a second line"
 
 
@@ -140,7 +133,7 @@ def test_401_prints_one_line(es_server, elkctl_env):
         },
         status=401,
     )
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert "rejected the credentials (401)" in line
     assert "ELASTIC_PASSWORD" in line
 
@@ -154,7 +147,7 @@ def _closed_port() -> int:
 def test_connection_refused_prints_one_line(elkctl_env, monkeypatch):
     url = f"http://127.0.0.1:{_closed_port()}"
     monkeypatch.setenv("ELASTICSEARCH_URL", url)
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert f"cannot reach Elasticsearch at {url}" in line
 
 
@@ -174,14 +167,14 @@ def test_es8_server_is_a_version_mismatch(es_server, elkctl_env):
         },
         status=400,
     )
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert "version mismatch" in line
 
 
 def test_server_without_product_header_is_named(kibana_server, elkctl_env, monkeypatch):
     kibana_server.expect_request("/").respond_with_json({"name": "not es"})
     monkeypatch.setenv("ELASTICSEARCH_URL", kibana_server.url_for("/").rstrip("/"))
-    line = _one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
+    line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert "is not Elasticsearch" in line
 
 

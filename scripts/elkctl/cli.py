@@ -45,6 +45,18 @@ def main() -> None:
 
 
 # Sub-commands: one import + add_command per feature, below this line.
+from elkctl.setup_cmd import setup  # noqa: E402
+
+cli.add_command(setup)
+from elkctl.status_cmd import status  # noqa: E402
+
+cli.add_command(status)
+from elkctl.verify_cmd import verify  # noqa: E402
+
+cli.add_command(verify)
+from elkctl.doctor_cmd import doctor  # noqa: E402
+
+cli.add_command(doctor)
 
 from elkctl.error_tracking.commands import errors  # noqa: E402
 

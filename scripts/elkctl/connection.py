@@ -39,6 +39,10 @@ class KibanaError(ElkctlError):
     """Kibana (or another HTTP endpoint of the stack) refused or failed a request."""
 
 
+class EndpointUnreachable(KibanaError):
+    """No HTTP answer at all (refused, DNS, timeout): worth retrying while the stack starts."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """How to reach the stack. Built by `load_settings`; never read from ../shared."""
@@ -234,9 +238,9 @@ def http_request(
     except urllib.error.HTTPError as exc:
         return HttpResponse(exc.code, _parse_body(exc.read()))
     except urllib.error.URLError as exc:
-        raise KibanaError(f"cannot reach {service} at {url}: {exc.reason}") from exc
+        raise EndpointUnreachable(f"cannot reach {service} at {url}: {exc.reason}") from exc
     except (TimeoutError, ConnectionError) as exc:
-        raise KibanaError(f"cannot reach {service} at {url}: {exc}") from exc
+        raise EndpointUnreachable(f"cannot reach {service} at {url}: {exc}") from exc
 
 
 def get_json(url: str, settings: Settings, *, service: str) -> HttpResponse:

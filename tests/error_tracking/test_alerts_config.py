@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from elkctl.error_tracking.alerts_config import (
     AlertsConfigError,
     EmailChannel,

@@ -7,10 +7,10 @@ import json
 from email import message_from_bytes
 
 import pytest
-from elkctl.error_tracking.alerts_config import EmailChannel, WebhookChannel
-from elkctl.error_tracking.channels import Message, deliver, deliver_all
 from pytest_httpserver import HTTPServer
 
+from elkctl.error_tracking.alerts_config import EmailChannel, WebhookChannel
+from elkctl.error_tracking.channels import Message, deliver, deliver_all
 from tests.error_tracking.net import free_port
 
 MESSAGE = Message("New error group: ValueError", "bad input in checkout",

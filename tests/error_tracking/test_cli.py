@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from elkctl.cli import cli
 
+from elkctl.cli import cli
 from tests.error_tracking.fake import T0, FakeErrorCluster, make_group, search_reply
 
 KEY7 = f"v1:{7:032x}"

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
 from elkctl.error_tracking import model
 from elkctl.error_tracking.alerts_config import OwnershipRule, Rule
 from elkctl.error_tracking.detect import ledger_id, triggers_for

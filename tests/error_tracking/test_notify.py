@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from elkctl.cli import cli
-from elkctl.error_tracking.detect import ledger_id
 from pytest_httpserver import HTTPServer
 
+from elkctl.cli import cli
+from elkctl.error_tracking.detect import ledger_id
 from tests.error_tracking.fake import T0, FakeErrorCluster, make_group
 
 KEY = f"v1:{7:032x}"

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
+
 from elkctl.connection import ElkctlError, elasticsearch_client
 from elkctl.error_tracking.model import GroupState
 from elkctl.error_tracking.queries import ErrorStore, EventFilter, event_query, get_field
-
 from tests.error_tracking.fake import T0, FakeErrorCluster, make_group
 
 WINDOW = EventFilter(since=T0 - timedelta(hours=24), until=T0)

@@ -1,0 +1,53 @@
+import json
+
+from click.testing import CliRunner
+
+from elkctl.cli import cli
+from elkctl.verify_cmd import marker_document, new_marker, write_marker_line
+from tests.fake_stack import FakeElasticsearch
+
+
+def test_marker_line_is_one_ecs_json_line_in_the_active_file(tmp_path):
+    marker = new_marker()
+    path = write_marker_line(tmp_path / "logs", "shop", "staging", marker)
+    assert path == tmp_path / "logs" / "shop.log"
+    (line,) = path.read_text().splitlines()
+    doc = json.loads(line)
+    assert list(doc)[:3] == ["@timestamp", "log.level", "message"]
+    assert marker in doc["message"]
+    assert doc["service"] == {"name": "shop", "environment": "staging"}
+
+
+def test_markers_are_unique():
+    assert new_marker() != new_marker()
+    assert "environment" not in marker_document("m", "svc", None)["service"]
+
+
+def test_verify_reports_latency_once_the_line_is_searchable(es_server, elkctl_env, tmp_path):
+    es = FakeElasticsearch().install(es_server)
+    es.ingest_from = tmp_path  # the fake "ships" whatever lands in the directory
+    result = CliRunner().invoke(cli, ["verify", "--log-dir", str(tmp_path), "--timeout", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Searchable after" in result.output
+    assert ".ds-logs-" in result.output
+    assert (tmp_path / "elkctl-verify.log").exists()
+
+
+def test_verify_uses_log_dir_from_the_environment(es_server, elkctl_env, tmp_path, monkeypatch):
+    es = FakeElasticsearch().install(es_server)
+    es.ingest_from = tmp_path
+    monkeypatch.setenv("LOG_DIR", str(tmp_path))
+    result = CliRunner().invoke(cli, ["verify", "--timeout", "5"])
+    assert result.exit_code == 0, result.output
+    assert str(tmp_path) in result.output
+
+
+def test_verify_times_out_in_one_line(es_server, elkctl_env, tmp_path):
+    FakeElasticsearch().install(es_server)  # nothing ships the file
+    result = CliRunner().invoke(cli, ["verify", "--log-dir", str(tmp_path), "--timeout", "0.3"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert "not ready after 0.3s" in line
+    assert "not searchable yet" in line
+    assert str(tmp_path) in line
