@@ -226,3 +226,9 @@ def test_history_records_every_change_and_survives_serialisation():
     assert state.status == "unresolved" and state.resolved_at is None
     assert state.assignee == "ann"
     assert state_from_doc(state_to_doc(state)) == state
+
+
+def test_snapshot_keeps_the_most_severe_level_and_all_services():
+    state = model.with_snapshot(GroupState("v1:aaa"), summary(severity="critical"))
+    later = model.with_snapshot(state, summary(severity="warning", services=("worker",)))
+    assert (later.severity, later.services, later.history) == ("critical", ("api", "worker"), ())

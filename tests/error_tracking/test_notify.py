@@ -57,7 +57,10 @@ def test_new_group_is_notified_exactly_once(elkctl_env, es_server, hook, tmp_pat
     (body,) = posts(hook)
     assert body["kind"] == "new_group" and body["group"]["key"] == KEY
     assert body["subject"] == "[elkctl] New error group: ValueError in checkout7"
-    assert cluster.state(KEY)["first_seen"] == FRESH["first"].isoformat()
+    stored = cluster.state(KEY)
+    assert stored["first_seen"] == FRESH["first"].isoformat()
+    assert (stored["name"], stored["severity"], stored["services"]) == (
+        "ValueError in checkout7", "error", ["api"])  # for the Kibana saved search
     assert cluster.ledger[ledger_id("new-group", KEY, "")]["status"] == "sent"
     outputs = []
     for minutes in (3, 10, 50):  # later cron runs: in the ledger, then past the look-back

@@ -81,6 +81,11 @@ class GroupState:
     ignored_until: datetime | None = None
     regressed_at: datetime | None = None
     history: tuple[Change, ...] = ()
+    # Last known description of the group, kept so Kibana can list groups from this index
+    # alone (the "Unresolved critical errors" saved search); not part of the triage history.
+    name: str | None = None
+    severity: str | None = None
+    services: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,13 @@ def assign(
     return _record(
         state, Change(now, "assign", by, note, {"assignee": assignee}), assignee=assignee
     )
+
+
+def with_snapshot(state: GroupState, summary: GroupSummary) -> GroupState:
+    """The state carrying the summary's name, services and the most severe level seen."""
+    severity = most_severe([lv for lv in (state.severity, summary.severity) if lv])
+    services = tuple(sorted({*state.services, *summary.services}))
+    return replace(state, name=summary.name or state.name, severity=severity, services=services)
 
 
 def mark_regressed(state: GroupState, at: datetime) -> GroupState:

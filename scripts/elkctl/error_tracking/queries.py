@@ -38,6 +38,8 @@ STATE_MAPPINGS = {
         "first_seen": {"type": "date"}, "resolved_at": {"type": "date"},
         "ignored_until": {"type": "date"}, "regressed_at": {"type": "date"},
         "history": {"type": "object", "enabled": False},
+        "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+        "severity": {"type": "keyword"}, "services": {"type": "keyword"},
     },
 }
 LEDGER_MAPPINGS = {

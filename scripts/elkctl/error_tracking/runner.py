@@ -65,15 +65,16 @@ def track(store: ErrorStore, spec: EventFilter, now: datetime, page_size: int,
 
 def state_changes(groups: Sequence[TrackedGroup], config: AlertsConfig, now: datetime
                   ) -> dict[str, GroupState]:
-    """First sightings, regressions and ownership assignments to store."""
+    """First sightings, regressions, ownership assignments and changed snapshots to store."""
     changed: dict[str, GroupState] = {}
     for group in groups:
-        state = group.state
-        if state is None:
-            changed[group.summary.key] = GroupState(group.summary.key,
-                                                    first_seen=group.summary.first_seen)
-        elif group.status == model.REGRESSED and state.status == model.RESOLVED:
-            changed[state.key] = model.mark_regressed(state, now)
+        summary = group.summary
+        state = group.state or GroupState(summary.key, first_seen=summary.first_seen)
+        if group.status == model.REGRESSED and state.status == model.RESOLVED:
+            state = model.mark_regressed(state, now)
+        state = model.with_snapshot(state, summary)
+        if state != group.state:
+            changed[summary.key] = state
     current = {g.summary.key: changed.get(g.summary.key, g.state) for g in groups}
     summaries = [g.summary for g in groups]
     states = {k: s for k, s in current.items() if s is not None}

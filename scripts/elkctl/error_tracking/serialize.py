@@ -26,6 +26,9 @@ def state_to_doc(state: GroupState) -> dict[str, Any]:
         "status": state.status,
         "assignee": state.assignee,
         "resolved_by": state.resolved_by,
+        "name": state.name,
+        "severity": state.severity,
+        "services": list(state.services),
     }
     doc.update({name: _iso(getattr(state, name)) for name in _DATES})
     doc["history"] = [
@@ -50,5 +53,8 @@ def state_from_doc(doc: dict[str, Any]) -> GroupState:
         assignee=doc.get("assignee"),
         resolved_by=doc.get("resolved_by"),
         history=history,
+        name=doc.get("name"),
+        severity=doc.get("severity"),
+        services=tuple(doc.get("services") or ()),
         **{name: parse_time(doc.get(name)) for name in _DATES},
     )
