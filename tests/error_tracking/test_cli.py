@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from elkctl.cli import cli
+from elkctl.error_tracking.links import BY_REQUEST_ID_SEARCH
 from tests.error_tracking.fake import T0, FakeErrorCluster, make_group, search_reply
 
 KEY7 = f"v1:{7:032x}"
@@ -93,7 +94,7 @@ def test_show_by_key_prefix(elkctl_env, es_server, kibana_server):
     assert " ▂█" in out and "peak 8/h, total 10" in out
     assert "Traceback (most recent call last):" in out and "ValueError: bad 7" in out
     assert "req-7" in out
-    assert "/app/discover#/view/python-logging-elk-by-request-id" in out
+    assert f"/app/discover#/view/{BY_REQUEST_ID_SEARCH}" in out
 
 
 def test_show_json_and_sparkline_link(elkctl_env, es_server):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 # Fixed id of the "By request ID" saved search provisioned from kibana/ by `elkctl setup`.
-BY_REQUEST_ID_SEARCH = "python-logging-elk-by-request-id"
+BY_REQUEST_ID_SEARCH = "logs-python-by-request-id"
 
 
 def _rison_string(text: str) -> str:
