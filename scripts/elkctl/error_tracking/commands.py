@@ -237,22 +237,24 @@ by_option = click.option("--by", default=lambda: os.environ.get("USER") or None,
 note_option = click.option("--note", help="Why; kept in the group's history.")
 
 
-@errors.command("resolve")
-@click.argument("key")
-@by_option
-@note_option
-@click.pass_context
+def triage_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """`elkctl errors NAME KEY [--by] [--note] ...`: the options every triage change takes."""
+
+    def register(func: Callable[..., None]) -> click.Command:
+        func = note_option(by_option(click.argument("key")(click.pass_context(func))))
+        return errors.command(name)(func)
+
+    return register
+
+
+@triage_command("resolve")
 def resolve(ctx: click.Context, key: str, by: str | None, note: str | None) -> None:
     """Mark a group resolved; new events after now make it regressed."""
     _triage(ctx, key, lambda s, now: model.resolve(s, now, by, note))
 
 
-@errors.command("ignore")
-@click.argument("key")
-@by_option
-@note_option
+@triage_command("ignore")
 @click.option("--until", "until", help="Ignore only for this long, e.g. 8h or 7d.")
-@click.pass_context
 def ignore(ctx: click.Context, key: str, by: str | None, note: str | None,
            until: str | None) -> None:
     """Silence a group (no alerts, hidden from the default list), optionally for a while."""
@@ -261,22 +263,14 @@ def ignore(ctx: click.Context, key: str, by: str | None, note: str | None,
         s, now, by, note, now + timedelta(seconds=duration) if duration else None))
 
 
-@errors.command("reopen")
-@click.argument("key")
-@by_option
-@note_option
-@click.pass_context
+@triage_command("reopen")
 def reopen(ctx: click.Context, key: str, by: str | None, note: str | None) -> None:
     """Mark a resolved or ignored group unresolved again."""
     _triage(ctx, key, lambda s, now: model.reopen(s, now, by, note))
 
 
-@errors.command("assign")
-@click.argument("key")
+@triage_command("assign")
 @click.option("--to", "assignee", required=True, help="Owner; '-' removes the assignee.")
-@by_option
-@note_option
-@click.pass_context
 def assign(ctx: click.Context, key: str, assignee: str, by: str | None,
            note: str | None) -> None:
     """Assign a group to a person or team."""
