@@ -81,3 +81,13 @@ def test_unreadable_and_invalid_files(tmp_path):
     bad.write_text("rules: [\n")
     with pytest.raises(AlertsConfigError, match="not valid YAML"):
         load_alerts_config(bad, ENV)
+
+
+def test_readme_sample_parses():
+    readme = (EXAMPLE.parents[1] / "README.md").read_text()
+    section = readme.split("<!-- section: errors -->")[1].split("<!-- /section: errors -->")[0]
+    sample = section.split("```yaml\n")[1].split("```")[0]
+    config = parse_alerts_config(yaml.safe_load(sample), ENV)
+    assert [r.name for r in config.rules] == [
+        "new-error-group", "regression", "noisy-group", "critical-flood"]
+    assert config.rules[3].cooldown == 3600
