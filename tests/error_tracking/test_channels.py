@@ -13,6 +13,10 @@ from elkctl.error_tracking.alerts_config import EmailChannel, WebhookChannel
 from elkctl.error_tracking.channels import Message, deliver, deliver_all
 from tests.error_tracking.net import free_port
 
+# Implicit TLS needs auth_require_tls=False (aiosmtpd only counts STARTTLS as TLS) and then
+# warns on every connection although the socket is TLS.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
 MESSAGE = Message("New error group: ValueError", "bad input in checkout",
                   {"kind": "new_group", "group": {"key": "v1:abc"}})
 
