@@ -182,13 +182,14 @@ class FakeErrorCluster:
                                                               "skipped": 0, "failed": 0}})
 
     def _mget(self, request: Request) -> Response:
-        if "elk-error-groups" not in self.indices and not self.states:
-            return es_response({"error": {"type": "index_not_found_exception",
-                                          "reason": "no such index [elk-error-groups]"},
-                                "status": 404}, 404)
+        missing = "elk-error-groups" not in self.indices and not self.states
         docs = []
         for key in json.loads(request.data)["ids"]:
-            if key in self.states:
+            if missing:  # each item fails, the request answers 200
+                docs.append({"_index": "elk-error-groups", "_id": key, "error": {
+                    "type": "index_not_found_exception", "reason": "no such index",
+                    "index": "elk-error-groups"}})
+            elif key in self.states:
                 doc, seq = self.states[key]
                 docs.append({"_index": "elk-error-groups", "_id": key, "_version": seq,
                              "_seq_no": seq, "_primary_term": 1, "found": True, "_source": doc})

@@ -62,13 +62,16 @@ def test_list_filters_reach_the_query_and_status_filters_states(elkctl_env, es_s
                        "resolved_at": resolved_before})
     cluster.put_state({"key": groups[2]["key"], "status": "ignored"})
     result = run("list", "--json", "--since", "2h", "--service", "api", "--severity", "CRITICAL",
-                 "--user", "u-9", "--search", "timeout")
+                 "--user", "u-9", "--search", "timeout", "--file", "app/jobs.py",
+                 "--function", "nightly")
     statuses = {g["key"]: g["status"] for g in json.loads(result.output)["groups"]}
     assert statuses == {groups[1]["key"]: "regressed", groups[3]["key"]: "unresolved"}
     query = cluster.searches[-1]["query"]["bool"]
     assert {"term": {"service.name": "api"}} in query["filter"]
     assert {"terms": {"log.level": ["critical"]}} in query["filter"]
     assert {"term": {"user.id": "u-9"}} in query["filter"]
+    assert {"term": {"log.origin.file.name": "app/jobs.py"}} in query["filter"]
+    assert {"term": {"log.origin.function": "nightly"}} in query["filter"]
     assert query["must"][0]["simple_query_string"]["query"] == "timeout"
     assert query["filter"][1]["range"]["@timestamp"]["gte"] == "2026-11-23T04:00:00+00:00"
     for status, expected in (("resolved", 0), ("ignored", 2), ("regressed", 1), ("all", None)):

@@ -125,3 +125,13 @@ def test_hourly_histogram_and_key_prefix(es_server, store):
     assert bounds["min"] == int((T0 - timedelta(hours=24)).timestamp() * 1000)
     assert store.matching_keys("v1:") == [f"v1:a{0:031x}", f"v1:b{0:031x}"]
     assert store.matching_keys("v1:b0") == [f"v1:b{0:031x}"]
+
+
+def test_states_fail_loudly_on_other_item_errors(es_server, store):
+    FakeErrorCluster(es_server)
+    es_server.clear()
+    es_server.respond_json("POST", "/elk-error-groups/_mget", {"docs": [
+        {"_index": "elk-error-groups", "_id": "v1:a", "error": {
+            "type": "no_shard_available_action_exception", "reason": "No shard available"}}]})
+    with pytest.raises(ElkctlError, match="No shard available"):
+        store.states(["v1:a"])

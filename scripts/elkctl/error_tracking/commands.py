@@ -126,20 +126,23 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @click.option("--severity", help="Only events with this log.level (critical, error, ...).")
 @click.option("--user", help="Only events of this user.id.")
 @click.option("--search", help="Text in the error message, type or group name.")
+@click.option("--file", "file_name", help="Only events from this log.origin.file.name.")
+@click.option("--function", help="Only events from this log.origin.function.")
 @click.option("--sort", type=click.Choice(tuple(SORTS)), default="last", show_default=True)
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
               help="Rows to show; 0 shows all.")
 @json_option
 @click.pass_context
 def list_groups(ctx: click.Context, since: str, service: str | None, status: str,
-                severity: str | None, user: str | None, search: str | None, sort: str,
-                limit: int, as_json: bool) -> None:
+                severity: str | None, user: str | None, search: str | None,
+                file_name: str | None, function: str | None, sort: str, limit: int,
+                as_json: bool) -> None:
     """Error groups seen in the window, newest first."""
     window = _seconds(since, "--since")
     env = _env(ctx)
     spec = EventFilter(since=env.now - timedelta(seconds=window), until=env.now,
                        service=service, levels=(severity.lower(),) if severity else (),
-                       user=user, search=search)
+                       user=user, search=search, file=file_name, function=function)
     groups = [g for g in track(env.store, spec, env.now, 1000).groups if _wants(status, g)]
     groups.sort(key=SORTS[sort])
     shown = groups[:limit] if limit else groups

@@ -65,6 +65,8 @@ class EventFilter:
     user: str | None = None
     search: str | None = None
     key: str | None = None
+    file: str | None = None
+    function: str | None = None
 
 
 def get_field(doc: Mapping[str, Any], dotted: str) -> Any:
@@ -86,7 +88,9 @@ def event_query(spec: EventFilter) -> dict[str, Any]:
         {"exists": {"field": KEY}},
         {"range": {"@timestamp": {"gte": spec.since.isoformat(), "lt": spec.until.isoformat()}}},
     ]
-    for field, value in (("service.name", spec.service), ("user.id", spec.user), (KEY, spec.key)):
+    terms = (("service.name", spec.service), ("user.id", spec.user), (KEY, spec.key),
+             ("log.origin.file.name", spec.file), ("log.origin.function", spec.function))
+    for field, value in terms:
         if value:
             filters.append({"term": {field: value}})
     if spec.levels:
@@ -248,6 +252,11 @@ class ErrorStore:
             except elasticsearch.NotFoundError:
                 return {}  # no state index yet: every group is new
             for doc in reply["docs"]:
+                # A missing index fails each item, not the request (elastic/elasticsearch#3272).
+                error = doc.get("error") or {}
+                if error and error.get("type") != "index_not_found_exception":
+                    raise ElkctlError(f"reading the state of {doc.get('_id')} from "
+                                      f"{STATE_INDEX} failed: {error.get('reason', error)}")
                 if doc.get("found"):
                     found[doc["_id"]] = (state_from_doc(doc["_source"]),
                                          (doc["_seq_no"], doc["_primary_term"]))
