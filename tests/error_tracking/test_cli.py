@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from elkctl.cli import cli
 from elkctl.error_tracking.links import BY_REQUEST_ID_SEARCH
 from tests.error_tracking.fake import T0, FakeErrorCluster, make_group, search_reply
+from tests.error_tracking.net import free_port
 
 KEY7 = f"v1:{7:032x}"
 
@@ -209,3 +210,22 @@ def test_summary_with_0_1_and_10000_groups(elkctl_env, es_server, n):
     table = run("summary")
     assert table.exit_code == 0
     assert f"{n} groups" in table.output and "Oldest unresolved critical" in table.output
+
+
+def test_unreachable_elasticsearch_is_one_line(elkctl_env, monkeypatch):
+    monkeypatch.setenv("ELASTICSEARCH_URL", f"http://127.0.0.1:{free_port()}")
+    result = run("list")
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "cannot reach Elasticsearch" in result.output
+
+
+def test_elasticsearch_error_is_one_line(elkctl_env, es_server):
+    es_server.respond_json("POST", "/logs-*-*/_search", {
+        "error": {"type": "search_phase_execution_exception", "reason": "all shards failed",
+                  "root_cause": [{"type": "illegal_argument_exception",
+                                  "reason": "Text fields are not optimised"}]},
+        "status": 400}, status=400)
+    result = run("list")
+    assert result.exit_code == 1
+    assert result.output.startswith("elkctl: Elasticsearch answered 400: "
+                                    "search_phase_execution_exception")
