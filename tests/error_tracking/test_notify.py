@@ -239,3 +239,18 @@ def test_summary_send_delivers_the_digest(elkctl_env, es_server, hook, tmp_path)
 def test_summary_send_needs_config(elkctl_env, es_server):
     result = run("summary", "--send")
     assert result.exit_code == 2 and "--send needs --config" in result.output
+
+
+def test_escalation_of_a_group_triaged_before_notify_ran_is_sent_once(
+    elkctl_env, es_server, hook, tmp_path
+):
+    cluster = FakeErrorCluster(es_server, [
+        make_group(7, level="critical", first=T0 - timedelta(hours=3), last=T0)])
+    cluster.first_ever[KEY] = T0 - timedelta(days=2)
+    assert run("assign", KEY, "--to", "ann").exit_code == 0  # state without first_seen
+    config = write_config(tmp_path, hook.url_for("/hook"), extra=ESCALATION)
+    for window in ("7d", "1d"):  # a different window minimum must not make a new escalation
+        result = run("escalate", "--config", config, "--window", window)
+        assert result.exit_code == 0, result.output
+    (body,) = posts(hook)
+    assert body["detail"] == "critical priority, unresolved for 48.0h"

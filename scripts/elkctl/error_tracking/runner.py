@@ -46,14 +46,15 @@ class Tracked:
 def track(store: ErrorStore, spec: EventFilter, now: datetime, page_size: int,
           correct_first_seen: bool = False) -> Tracked:
     """Groups in the window with their states; optionally the true first sighting of groups
-    that have no state yet."""
+    whose state does not know it yet (the window's minimum moves as the window slides)."""
     groups: list[TrackedGroup] = []
     versions: dict[str, Version] = {}
     for page in store.iter_groups(spec, page_size):
         stored = store.states([g.key for g in page])
         versions.update({key: version for key, (_, version) in stored.items()})
         if correct_first_seen:
-            unknown = [g.key for g in page if g.key not in stored]
+            unknown = [g.key for g in page
+                       if g.key not in stored or stored[g.key][0].first_seen is None]
             ever = store.first_seen_ever(unknown) if unknown else {}
             page = [replace(g, first_seen=ever.get(g.key, g.first_seen)) for g in page]
         for summary in page:
@@ -69,7 +70,9 @@ def state_changes(groups: Sequence[TrackedGroup], config: AlertsConfig, now: dat
     changed: dict[str, GroupState] = {}
     for group in groups:
         summary = group.summary
-        state = group.state or GroupState(summary.key, first_seen=summary.first_seen)
+        state = group.state or GroupState(summary.key)
+        if state.first_seen is None:  # new, or created by a triage command
+            state = replace(state, first_seen=summary.first_seen)
         if group.status == model.REGRESSED and state.status == model.RESOLVED:
             state = model.mark_regressed(state, now)
         state = model.with_snapshot(state, summary)
