@@ -61,6 +61,13 @@ def test_new_group_is_notified_exactly_once():
     assert run(NEW, [summary()], states, T0 + timedelta(minutes=10), ledger) == []
 
 
+def test_group_triaged_before_notify_ran_is_new_by_its_first_event():
+    states = {"v1:aaa": model.assign(GroupState("v1:aaa"), T0, "lead", None, "ann")}
+    assert len(run(NEW, [summary()], states, T0 + timedelta(minutes=5), Ledger())) == 1
+    old = summary(first=T0 - timedelta(days=1))
+    assert run(NEW, [old], states, T0, Ledger()) == []
+
+
 def test_group_known_before_the_lookback_is_not_new():
     states = {"v1:aaa": GroupState("v1:aaa", first_seen=T0 - timedelta(days=2))}
     assert run(NEW, [summary()], states, T0, Ledger()) == []

@@ -58,14 +58,15 @@ def new_group_triggers(
     """Groups first seen within the look-back. Once per group ever.
 
     `summary.first_seen` must be the group's first event ever (not just in the query window)
-    for groups without a stored state, so existing groups are not announced on the first run.
+    for groups whose state does not know it, so existing groups are not announced on the
+    first run.
     """
     since = now - timedelta(seconds=lookback)
     triggers = []
     for summary in summaries:
         state = states.get(summary.key)
-        first = state.first_seen if state is not None else summary.first_seen
-        if first is None or first < since:
+        first = (state.first_seen if state is not None else None) or summary.first_seen
+        if first < since:
             continue
         if effective_status(state, summary.last_seen, now) in (IGNORED, RESOLVED):
             continue
