@@ -229,3 +229,13 @@ def test_elasticsearch_error_is_one_line(elkctl_env, es_server):
     assert result.exit_code == 1
     assert result.output.startswith("elkctl: Elasticsearch answered 400: "
                                     "search_phase_execution_exception")
+
+
+def test_user_text_is_never_read_as_markup(elkctl_env, es_server):
+    group = make_group(7)
+    group["source"]["error"]["message"] = "bad [bold]input[/bold] at [red]"
+    group["source"]["error"]["stack_trace"] = "Traceback:\n  x = data[key]\nKeyError: [b]"
+    FakeErrorCluster(es_server, [group])
+    assert "bad [bold]input[/bold] at [red]" in run("list").output
+    out = run("show", KEY7).output
+    assert "bad [bold]input[/bold] at [red]" in out and "KeyError: [b]" in out

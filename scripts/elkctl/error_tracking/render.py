@@ -42,9 +42,10 @@ def ago(moment: datetime | None, now: datetime) -> str:
     return f"{seconds}s ago"
 
 
-def clip(text: str | None, width: int) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+def clip(text: str | None, width: int) -> Text:
+    """One line of at most `width` characters, never read as rich markup (it is user data)."""
+    line = " ".join((text or "").split())
+    return Text(line if len(line) <= width else line[: width - 1] + "…")
 
 
 def group_json(group: TrackedGroup) -> dict[str, Any]:
@@ -60,15 +61,15 @@ def groups_table(groups: Sequence[TrackedGroup], total: int, now: datetime,
                           ("Count", "right"), ("Users", "right"), ("First seen", "left"),
                           ("Last seen", "left"), ("Services", "left"), ("Level", "left"),
                           ("Status", "left"), ("Assignee", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for group in groups:
         s = group.summary
         table.add_row(
             short_key(s.key), clip(group_title(s), 40), clip(s.message, 50), str(s.count),
             str(s.users), ago(group.first_seen, now), ago(s.last_seen, now),
-            clip(", ".join(s.services), 24), s.severity or "-",
+            clip(", ".join(s.services), 24), Text(s.severity or "-"),
             Text(group.status, style=STATUS_STYLE.get(group.status, "")),
-            (group.state.assignee if group.state else None) or "-",
+            Text((group.state.assignee if group.state else None) or "-"),
         )
     return table
 
@@ -86,7 +87,7 @@ def key_value_table(rows: Sequence[tuple[str, Any]], title: str | None = None) -
     table.add_column(style="bold")
     table.add_column()
     for name, value in rows:
-        table.add_row(name, "-" if value in (None, "", ()) else str(value))
+        table.add_row(name, Text("-" if value in (None, "", ()) else str(value)))
     return table
 
 
@@ -96,8 +97,8 @@ def history_table(state: GroupState | None) -> Table:
         table.add_column(name)
     for change in (state.history if state else ())[-10:]:
         details = ", ".join(f"{k}={v}" for k, v in change.details.items())
-        table.add_row(f"{change.at:%Y-%m-%d %H:%M}", change.action, change.by or "-",
-                      change.note or "-", details or "-")
+        table.add_row(f"{change.at:%Y-%m-%d %H:%M}", change.action, Text(change.by or "-"),
+                      Text(change.note or "-"), Text(details or "-"))
     return table
 
 
@@ -118,7 +119,7 @@ def outcomes_table(outcomes: Sequence[Outcome], title: str) -> Table:
             delivery = Text(", ".join(
                 f"{d.channel} ok" if d.ok else f"{d.channel} FAILED ({d.error})"
                 for d in outcome.deliveries))
-        table.add_row(t.rule, t.kind, subject, clip(t.detail, 50) or "-", delivery)
+        table.add_row(Text(t.rule), t.kind, Text(subject), clip(t.detail or "-", 50), delivery)
     return table
 
 
@@ -186,15 +187,15 @@ def stats_view(stats: dict[str, Any], days: int) -> Group:
     services.add_column("Service")
     services.add_column("Events", justify="right")
     for name, count in stats["services"].items():
-        services.add_row(name, str(count))
+        services.add_row(Text(name), str(count))
     severity = Table(title="By severity")
     severity.add_column("Level")
     severity.add_column("Events", justify="right")
     for name, count in stats["levels"].items():
-        severity.add_row(name, str(count))
+        severity.add_row(Text(name), str(count))
     top = Table(title="Top groups")
     for name in ("Key", "Group", "Events"):
         top.add_column(name, justify="right" if name == "Events" else "left")
     for row in stats["top"]:
-        top.add_row(short_key(row["key"]), clip(row["name"], 50) or "-", str(row["count"]))
+        top.add_row(short_key(row["key"]), clip(row["name"] or "-", 50), str(row["count"]))
     return Group(by_day, services, severity, top)

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.console import RenderableType
 from rich.panel import Panel
+from rich.text import Text
 
 from elkctl.error_tracking import model, render
 from elkctl.error_tracking.cli_support import (
@@ -70,7 +71,7 @@ def list_groups(ctx: click.Context, since: str, service: str | None, status: str
         emit_json({"total": len(groups), "groups": [render.group_json(g) for g in shown]})
     else:
         show(render.groups_table(shown, len(groups), env.now,
-                                  f"Error groups, last {since}, status {status}"))
+                                 f"Error groups, last {since}, status {status}"))
 
 
 @click.command("show")
@@ -94,11 +95,11 @@ def show_group(ctx: click.Context, key: str, since: str, hours: int, as_json: bo
     request_ids = [rid for rid in (get_field(e, "http.request.id") for e in events) if rid]
     if as_json:
         emit_json({"group": render.group_json(groups[0]) if groups else None,
-               "state": render.state_json(state),
-               "latest_event": events[0] if events else None,
-               "hourly": [{"hour": h.isoformat(), "count": n} for h, n in hourly],
-               "requests": [{"id": rid, "kibana": request_link(env.kibana_url, rid)}
-                            for rid in request_ids]})
+                   "state": render.state_json(state),
+                   "latest_event": events[0] if events else None,
+                   "hourly": [{"hour": h.isoformat(), "count": n} for h, n in hourly],
+                   "requests": [{"id": rid, "kibana": request_link(env.kibana_url, rid)}
+                                for rid in request_ids]})
         return
     show(*_show_view(key, groups, state, events, hourly, request_ids, env, since))
 
@@ -133,10 +134,10 @@ def _show_view(key: str, groups: list[TrackedGroup], state: GroupState | None,
         trace = get_field(latest, "error.stack_trace") or "(no stack trace)"
         title = f"Latest event {get_field(latest, '@timestamp')}"
         message = get_field(latest, "error.message") or get_field(latest, "message") or ""
-        view.append(Panel(f"{message}\n\n{trace}", title=title, expand=False))
+        view.append(Panel(Text(f"{message}\n\n{trace}"), title=Text(title), expand=False))
     links = [(rid, request_link(env.kibana_url, rid)) for rid in request_ids]
     view.append(render.key_value_table(links, "Recent request IDs (Kibana: By request ID)")
-                if links else "No request IDs in recent events.")
+                if links else Text("No request IDs in recent events."))
     view.append(render.history_table(state))
     return view
 
