@@ -105,3 +105,13 @@ def test_dead_webhook_is_retried_and_reported_while_email_still_goes_out(
     assert len(httpserver.log) == 3
     assert waits == [1, 2, 1, 2]
     received(inbox)
+
+
+def test_slack_text_is_escaped(httpserver: HTTPServer):
+    httpserver.expect_oneshot_request("/slack", method="POST").respond_with_data("ok")
+    channel = WebhookChannel("slack", httpserver.url_for("/slack"), slack=True)
+    message = Message("TypeError in <lambda>", "a & b <Foo object at 0x7f>")
+    assert deliver(channel, message, retries=1, backoff=0).ok
+    (request, _), = httpserver.log
+    assert request.get_json()["text"] == (
+        "*TypeError in &lt;lambda&gt;*\na &amp; b &lt;Foo object at 0x7f&gt;")

@@ -62,9 +62,18 @@ def _host(url: str) -> str:
     return url.split("/")[2] if "//" in url else url
 
 
+def slack_escape(text: str) -> str:
+    """Slack reads &, < and > as control characters in message text.
+
+    https://api.slack.com/reference/surfaces/formatting#escaping
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def send_webhook(channel: WebhookChannel, message: Message) -> None:
     if channel.slack:
-        _post_json(channel, {"text": f"*{message.subject}*\n{message.text}"})
+        text = f"*{slack_escape(message.subject)}*\n{slack_escape(message.text)}"
+        _post_json(channel, {"text": text})
     else:
         _post_json(channel, {"subject": message.subject, "text": message.text,
                              **message.payload})
