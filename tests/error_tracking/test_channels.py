@@ -47,6 +47,15 @@ def test_email_is_received(smtp_server, certificate):
     assert "bad input in checkout" in mail.get_payload()
 
 
+def test_email_subject_with_a_line_break_is_one_line(smtp_server, certificate):
+    inbox, port, mode = smtp_server
+    message = Message("New error group:\nInjected: header", "body")
+    assert deliver(email_channel(port, mode, certificate), message, retries=1, backoff=0).ok
+    _, mail = received(inbox)
+    assert mail["Subject"] == "New error group: Injected: header"
+    assert mail["Injected"] is None
+
+
 def test_email_with_wrong_password_is_reported(smtp_server, certificate):
     inbox, port, mode = smtp_server
     channel = email_channel(port, mode, certificate, password="wrong")

@@ -81,7 +81,7 @@ def send_webhook(channel: WebhookChannel, message: Message) -> None:
 
 def send_email(channel: EmailChannel, message: Message) -> None:
     email = EmailMessage()
-    email["Subject"] = message.subject
+    email["Subject"] = " ".join(message.subject.split())  # a header is one line
     email["From"] = channel.sender
     email["To"] = ", ".join(channel.recipients)
     email.set_content(message.text)
