@@ -6,6 +6,7 @@ returned `Delivery` and never stops the other channels. `sleep` is injectable fo
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
 import ssl
@@ -52,7 +53,7 @@ def _post_json(channel: WebhookChannel, body: Mapping[str, Any]) -> None:
             reply.read()
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"HTTP {exc.code} from {_host(channel.url)}") from exc
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DeliveryError(f"cannot reach {_host(channel.url)}: {reason}") from exc
 
