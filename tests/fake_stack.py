@@ -101,6 +101,9 @@ class FakeElasticsearch:
         self.data_streams: dict[str, dict[str, Any]] = {}
         self.documents: list[dict[str, Any]] = []
         self.ingest_from: Path | None = None
+        # Answer this many requests with 503 / 429 first, like a starting or busy cluster.
+        self.starting = 0
+        self.too_many = 0
         self.mutations: list[tuple[str, str]] = []
 
     def install(self, server) -> FakeElasticsearch:
@@ -108,6 +111,12 @@ class FakeElasticsearch:
         return self
 
     def handle(self, request: Request) -> Response:
+        if self.starting:
+            self.starting -= 1
+            return es_error(503, "master_not_discovered_exception", "no master yet")
+        if self.too_many:
+            self.too_many -= 1
+            return es_error(429, "es_rejected_execution_exception", "rejected execution")
         credentials = _basic_credentials(request)
         if credentials is None or self.passwords.get(credentials[0]) != credentials[1]:
             return es_error(401, "security_exception", "unable to authenticate user")
@@ -343,6 +352,8 @@ class FakeKibana:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.fail_ids: dict[str, dict[str, Any]] = {}
         self.imports = 0
+        # Answer this many imports with this status first (e.g. 503 while Kibana restarts).
+        self.import_rejections: list[int] = []
 
     def install(self, server) -> FakeKibana:
         server.expect_request("/api/status", method="GET").respond_with_handler(self.status)
@@ -366,6 +377,10 @@ class FakeKibana:
     def import_objects(self, request: Request) -> Response:
         if request.headers.get("kbn-xsrf") != "true" or request.args.get("overwrite") != "true":
             return Response(json.dumps({"statusCode": 400, "message": "bad request"}), 400)
+        if self.import_rejections:
+            code = self.import_rejections.pop(0)
+            body = {"statusCode": code, "error": "Service Unavailable", "message": "not ready"}
+            return Response(json.dumps(body), code, content_type="application/json")
         upload = request.files["file"]
         if not upload.filename.endswith(".ndjson"):
             return Response(

@@ -10,6 +10,7 @@ from werkzeug import Response
 from elkctl.cli import ElkctlGroup
 from elkctl.connection import (
     ElkctlError,
+    EndpointUnreachable,
     KibanaClient,
     KibanaError,
     Settings,
@@ -211,7 +212,7 @@ def test_kibana_401_is_an_elkctl_error(kibana_server, elkctl_settings):
 
 def test_kibana_unreachable_is_an_elkctl_error(elkctl_env):
     settings = Settings(kibana_url=f"http://127.0.0.1:{_closed_port()}", elastic_password="x")
-    with pytest.raises(KibanaError, match="cannot reach Kibana"):
+    with pytest.raises(EndpointUnreachable, match="cannot reach Kibana"):
         KibanaClient(settings).status()
 
 
@@ -219,3 +220,17 @@ def test_ca_cert_must_exist(tmp_path: Path):
     settings = Settings(elastic_password="x", ca_cert=tmp_path / "ca.crt")
     with pytest.raises(ElkctlError, match="ELASTICSEARCH_CA_CERT"):
         elasticsearch_client(settings)
+
+
+def test_kibana_over_https_checks_the_ca_cert_too(tmp_path):
+    missing = Settings(
+        kibana_url="https://127.0.0.1:1", elastic_password="x", ca_cert=tmp_path / "ca"
+    )
+    with pytest.raises(ElkctlError, match="ELASTICSEARCH_CA_CERT"):
+        KibanaClient(missing).status()
+    garbage = tmp_path / "ca.crt"
+    garbage.write_text("not a certificate")
+    with pytest.raises(ElkctlError, match="ELASTICSEARCH_CA_CERT"):
+        KibanaClient(
+            Settings(kibana_url="https://127.0.0.1:1", elastic_password="x", ca_cert=garbage)
+        ).status()

@@ -1,9 +1,11 @@
+import itertools
 import json
 import socket
 
 import pytest
 from click.testing import CliRunner
 
+from elkctl import waiting
 from elkctl.cli import cli
 from tests.cli_assertions import one_line_failure
 from tests.fake_stack import FakeElasticsearch, FakeKibana
@@ -113,6 +115,54 @@ def test_partial_kibana_failure_fails_listing_reasons(stack):
     assert "2 object(s)" in line
     assert "search/logs-python-errors (Errors): missing_references (index-pattern/gone)" in line
     assert "dashboard/logs-python-overview (Logs overview): unknown: bad panels" in line
+
+
+def test_starting_and_busy_cluster_is_retried(stack, monkeypatch):
+    # Backoff itself is tested in test_elkctl_plan; here keep the waits short.
+    monkeypatch.setattr(waiting, "backoff_delays", lambda *args: itertools.repeat(0.01))
+    es, _ = stack
+    es.starting, es.too_many = 2, 1
+    result = run("setup", "--skip-kibana", "--timeout", "10")
+    assert result.exit_code == 0, result.output
+    assert "logs-python" in es.policies
+
+
+def test_es8_server_is_a_version_mismatch(es_server, kibana_server, elkctl_env):
+    reason = "Accept version must be either version 8 or 7, but found 9."
+    es_server.respond_json(
+        "GET",
+        "/",
+        {
+            "error": {
+                "root_cause": [{"type": "media_type_header_exception", "reason": reason}],
+                "type": "media_type_header_exception",
+                "reason": "Invalid media-type value on headers [Accept]",
+                "caused_by": {"type": "status_exception", "reason": reason},
+            },
+            "status": 400,
+        },
+        status=400,
+    )
+    line = one_line_failure(run("setup"))
+    assert "version mismatch" in line
+    assert "found 9" in line
+
+
+def test_kibana_import_answering_503_is_retried(stack, monkeypatch):
+    monkeypatch.setattr(waiting, "backoff_delays", lambda *args: itertools.repeat(0.01))
+    _, kibana = stack
+    kibana.import_rejections = [503, 429]
+    result = run("setup")
+    assert result.exit_code == 0, result.output
+    assert ("dashboard", "logs-python-overview") in kibana.objects
+
+
+def test_kibana_import_rejected_with_400_fails_at_once(stack):
+    _, kibana = stack
+    kibana.import_rejections = [400]
+    line = one_line_failure(run("setup"))
+    assert "Kibana saved-objects import failed: HTTP 400: not ready" in line
+    assert kibana.import_rejections == []
 
 
 def test_version_mismatch_is_one_line(es_server, kibana_server, elkctl_env):

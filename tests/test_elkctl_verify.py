@@ -51,3 +51,27 @@ def test_verify_times_out_in_one_line(es_server, elkctl_env, tmp_path):
     assert "not ready after 0.3s" in line
     assert "not searchable yet" in line
     assert str(tmp_path) in line
+
+
+def test_verify_reads_log_dir_from_the_env_file(es_server, elkctl_env, tmp_path, monkeypatch):
+    es = FakeElasticsearch().install(es_server)
+    shipped = tmp_path / "shipped"
+    es.ingest_from = shipped
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"LOG_DIR={shipped}\n")
+    monkeypatch.setenv("ELKCTL_ENV_FILE", str(env_file))
+    result = CliRunner().invoke(cli, ["verify", "--timeout", "5"])
+    assert result.exit_code == 0, result.output
+    assert (shipped / "elkctl-verify.log").exists()
+
+
+def test_unwritable_log_dir_is_one_line(es_server, elkctl_env, tmp_path):
+    FakeElasticsearch().install(es_server)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = CliRunner().invoke(
+        cli, ["verify", "--log-dir", str(blocker / "sub"), "--timeout", "1"]
+    )
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("elkctl: cannot write to ")

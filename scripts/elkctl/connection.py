@@ -35,12 +35,21 @@ class ElkctlError(Exception):
     exit_code = 1
 
 
-class KibanaError(ElkctlError):
-    """Kibana (or another HTTP endpoint of the stack) refused or failed a request."""
-
-
-class EndpointUnreachable(KibanaError):
+class EndpointUnreachable(ElkctlError):
     """No HTTP answer at all (refused, DNS, timeout): worth retrying while the stack starts."""
+
+
+class KibanaError(ElkctlError):
+    """Kibana answered, but refused or failed the request."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """Busy (429) or not ready (5xx): an overwrite import may simply be sent again."""
+        return self.status in RETRY_STATUSES
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,8 @@ class Settings:
     log_retention_days: int = 30
     logstash_url: str = "http://localhost:9600"
     filebeat_url: str = "http://localhost:5066"
+    # The directory Filebeat ships (mounted read-only into its container); `verify` writes there.
+    log_dir: Path = Path("logs")
     # How long to wait for a starting Elasticsearch or Kibana before giving up (seconds).
     wait_timeout: float = 180.0
     request_timeout: float = 30.0
@@ -78,6 +89,7 @@ ENV_KEYS: dict[str, str] = {
     "LOG_RETENTION_DAYS": "log_retention_days",
     "LOGSTASH_API_URL": "logstash_url",
     "FILEBEAT_HTTP_URL": "filebeat_url",
+    "LOG_DIR": "log_dir",
     "ELKCTL_WAIT_TIMEOUT": "wait_timeout",
     "ELKCTL_REQUEST_TIMEOUT": "request_timeout",
     "ELKCTL_MAX_RETRIES": "max_retries",
@@ -127,7 +139,7 @@ def _field_value(key: str, text: str) -> Any:
         return _non_negative_int(key, text)
     if key in ("ELKCTL_WAIT_TIMEOUT", "ELKCTL_REQUEST_TIMEOUT"):
         return _positive_number(key, text, float)
-    if key == "ELASTICSEARCH_CA_CERT":
+    if key in ("ELASTICSEARCH_CA_CERT", "LOG_DIR"):
         return Path(text)
     if key in URL_KEYS:
         if not text.startswith(("http://", "https://")):
@@ -175,6 +187,15 @@ def require(value: str | None, key: str) -> str:
     return value
 
 
+def ca_cert_file(settings: Settings) -> str | None:
+    """The configured CA certificate (also used for HTTPS to Kibana), checked to exist."""
+    if settings.ca_cert is None:
+        return None
+    if not settings.ca_cert.is_file():
+        raise ElkctlError(f"ELASTICSEARCH_CA_CERT={settings.ca_cert} is not a readable file")
+    return str(settings.ca_cert)
+
+
 def elasticsearch_client(settings: Settings) -> elasticsearch.Elasticsearch:
     """A 9.x client that retries 429/5xx and refused connections with jittered backoff."""
     if settings.api_key:
@@ -183,9 +204,7 @@ def elasticsearch_client(settings: Settings) -> elasticsearch.Elasticsearch:
         password = require(settings.elastic_password, "ELASTIC_PASSWORD (or ELASTICSEARCH_API_KEY)")
         auth = {"basic_auth": (settings.elastic_username, password)}
     if settings.ca_cert is not None:
-        if not settings.ca_cert.is_file():
-            raise ElkctlError(f"ELASTICSEARCH_CA_CERT={settings.ca_cert} is not a readable file")
-        auth["ca_certs"] = str(settings.ca_cert)
+        auth["ca_certs"] = ca_cert_file(settings)
     return elasticsearch.Elasticsearch(
         settings.elasticsearch_url,
         **auth,
@@ -206,8 +225,10 @@ class HttpResponse:
 
 
 def _ssl_context(settings: Settings) -> ssl.SSLContext:
-    cafile = str(settings.ca_cert) if settings.ca_cert is not None else None
-    return ssl.create_default_context(cafile=cafile)
+    try:
+        return ssl.create_default_context(cafile=ca_cert_file(settings))
+    except ssl.SSLError as exc:
+        raise ElkctlError(f"ELASTICSEARCH_CA_CERT={settings.ca_cert}: {exc}") from exc
 
 
 def _parse_body(raw: bytes) -> Any:
@@ -333,5 +354,8 @@ class KibanaClient:
             "POST", f"/api/saved_objects/_import{query}", data=body, content_type=content_type
         )
         if response.status != 200 or not isinstance(response.body, dict):
-            raise KibanaError(f"Kibana saved-objects import failed: {describe_failure(response)}")
+            raise KibanaError(
+                f"Kibana saved-objects import failed: {describe_failure(response)}",
+                response.status,
+            )
         return response.body

@@ -73,13 +73,18 @@ def substitute(value: Any, variables: Mapping[str, str], source: Path) -> Any:
     return value
 
 
-def read_json(path: Path) -> Any:
+def read_text(path: Path) -> str:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ElkctlError(f"{path} is not valid JSON: {exc}") from exc
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ElkctlError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(read_text(path))
+    except ValueError as exc:
+        raise ElkctlError(f"{path} is not valid JSON: {exc}") from exc
 
 
 def load_es_definitions(root: Path, variables: Mapping[str, str]) -> list[Definition]:

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from elkctl.connection import ElkctlError, EndpointUnreachable, KibanaClient
-from elkctl.definitions import read_json
-from elkctl.waiting import Probe
+from elkctl.connection import ElkctlError, EndpointUnreachable, KibanaClient, KibanaError
+from elkctl.definitions import read_json, read_text
+from elkctl.waiting import Clock, Probe, wait_until
 
 # Import order: what is referred to comes first.
 TYPE_ORDER = {"index-pattern": 0, "search": 1, "visualization": 2, "lens": 3, "dashboard": 4}
@@ -34,7 +34,7 @@ def load_kibana_objects(root: Path) -> list[dict[str, Any]]:
     folder = root / "kibana"
     for path in sorted(folder.rglob("*.json")) + sorted(folder.rglob("*.ndjson")):
         if path.suffix == ".ndjson":
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = read_text(path).splitlines()
             found = [
                 _check_object(_parse_line(line, f"{path}:{n}"), f"{path}:{n}")
                 for n, line in enumerate(lines, start=1)
@@ -141,9 +141,30 @@ def import_failures(summary: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def provision_kibana(kibana: KibanaClient, objects: list[dict[str, Any]]) -> int:
+def import_probe(kibana: KibanaClient, ndjson: bytes) -> Probe[dict[str, Any]]:
+    """One overwrite import; 429/5xx or no answer mean "again later" (re-importing is safe)."""
+    try:
+        return Probe(value=kibana.import_saved_objects(ndjson, overwrite=True))
+    except EndpointUnreachable as exc:
+        return Probe(reason=str(exc))
+    except KibanaError as exc:
+        if exc.retryable:
+            return Probe(reason=str(exc))
+        raise
+
+
+def provision_kibana(
+    kibana: KibanaClient,
+    objects: list[dict[str, Any]],
+    *,
+    timeout: float,
+    clock: Clock | None = None,
+) -> int:
     """Import all objects (overwrite); returns how many Kibana accepted; fails listing reasons."""
-    summary = kibana.import_saved_objects(build_ndjson(objects), overwrite=True)
+    ndjson = build_ndjson(objects)
+    summary = wait_until(
+        lambda: import_probe(kibana, ndjson), what="Kibana import", timeout=timeout, clock=clock
+    )
     reasons = import_failures(summary)
     if reasons:
         failed = f"Kibana import failed for {len(reasons)} object(s): "

@@ -68,6 +68,6 @@ def setup(dry_run: bool, skip_kibana: bool, timeout: float | None) -> None:
         wait_until(
             lambda: kibana_probe(kibana), what=f"Kibana at {settings.kibana_url}", timeout=timeout
         )
-        imported = provision_kibana(kibana, objects)
+        imported = provision_kibana(kibana, objects, timeout=timeout)
         console.print(f"Kibana: {imported} saved objects imported (overwrite)")
     console.print("Setup complete.")

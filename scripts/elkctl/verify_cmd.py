@@ -45,14 +45,17 @@ def write_marker_line(log_dir: Path, service: str, environment: str | None, mark
 
     Interim: switches to `python_logging.setup_logging` once that lands on main.
     """
-    log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / active_name(service)
     line = json.dumps(marker_document(marker, service, environment), separators=(",", ":")) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise ElkctlError(f"cannot write to {path}: {exc.strerror}; check --log-dir") from exc
     return path
 
 
@@ -67,16 +70,12 @@ def search_probe(client: elasticsearch.Elasticsearch, marker: str) -> Probe[dict
     return Probe(value=hits[0]) if hits else Probe(reason="line not searchable yet")
 
 
-def default_log_dir() -> Path:
-    return Path(os.environ.get("LOG_DIR") or "logs")
-
-
 @click.command("verify")
 @click.option(
     "--log-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=default_log_dir,
-    show_default="$LOG_DIR or ./logs",
+    default=None,
+    show_default="LOG_DIR from the environment or .env, else ./logs",
     help="The directory Filebeat ships (mounted read-only into the Filebeat container).",
 )
 @click.option(
@@ -90,10 +89,11 @@ def default_log_dir() -> Path:
     show_default=True,
     help="Seconds to wait until the line is searchable.",
 )
-def verify(log_dir: Path, service: str, environment: str | None, timeout: float) -> None:
+def verify(log_dir: Path | None, service: str, environment: str | None, timeout: float) -> None:
     """Prove the pipeline works end to end and print its latency."""
     console = Console()
     settings = load_settings()
+    log_dir = log_dir or settings.log_dir
     client = elasticsearch_client(settings)
     clock = Clock()
     marker = new_marker()
