@@ -57,3 +57,7 @@ cli.add_command(verify)
 from elkctl.doctor_cmd import doctor  # noqa: E402
 
 cli.add_command(doctor)
+
+from elkctl.error_tracking.commands import errors  # noqa: E402
+
+cli.add_command(errors)
