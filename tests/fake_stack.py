@@ -25,6 +25,19 @@ def es_response(body: Any, status: int = 200, headers: dict[str, str] | None = N
     )
 
 
+# What an 8.x server answers to the 9.x client's `compatible-with=9` Accept header.
+_ES8_REASON = "Accept version must be either version 8 or 7, but found 9."
+ES8_REJECTS_CLIENT_9 = {
+    "error": {
+        "root_cause": [{"type": "media_type_header_exception", "reason": _ES8_REASON}],
+        "type": "media_type_header_exception",
+        "reason": "Invalid media-type value on headers [Accept]",
+        "caused_by": {"type": "status_exception", "reason": _ES8_REASON},
+    },
+    "status": 400,
+}
+
+
 def es_error(status: int, error_type: str, reason: str) -> Response:
     cause = {"type": error_type, "reason": reason}
     return es_response({"error": {"root_cause": [cause], **cause}, "status": status}, status)

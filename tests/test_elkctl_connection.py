@@ -19,6 +19,7 @@ from elkctl.connection import (
     parse_env_file,
 )
 from tests.cli_assertions import one_line_failure
+from tests.fake_stack import ES8_REJECTS_CLIENT_9
 
 
 def test_defaults_without_env_or_file(tmp_path):
@@ -153,21 +154,7 @@ def test_connection_refused_prints_one_line(elkctl_env, monkeypatch):
 
 
 def test_es8_server_is_a_version_mismatch(es_server, elkctl_env):
-    reason = "Accept version must be either version 8 or 7, but found 9."
-    es_server.respond_json(
-        "GET",
-        "/",
-        {
-            "error": {
-                "root_cause": [{"type": "media_type_header_exception", "reason": reason}],
-                "type": "media_type_header_exception",
-                "reason": "Invalid media-type value on headers [Accept]",
-                "caused_by": {"type": "status_exception", "reason": reason},
-            },
-            "status": 400,
-        },
-        status=400,
-    )
+    es_server.respond_json("GET", "/", ES8_REJECTS_CLIENT_9, status=400)
     line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert "version mismatch" in line
 

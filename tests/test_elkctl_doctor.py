@@ -25,6 +25,14 @@ from elkctl.doctor import (
 )
 
 GIB = 1024**3
+
+
+@pytest.fixture(autouse=True)
+def no_env_file(monkeypatch):
+    """doctor reads ports from .env: keep the developer's own .env out of these tests."""
+    monkeypatch.setenv("ELKCTL_ENV_FILE", "")
+    for name in ("BIND_ADDRESS", "ES_PORT", "KIBANA_PORT"):
+        monkeypatch.delenv(name, raising=False)
 DOCKER_OK = CommandResult(0, "27.3.1\n", "")
 # `docker compose version` prints e.g. "Docker Compose version v2.29.7"
 COMPOSE_OK = CommandResult(0, "Docker Compose version v2.29.7\n", "")
@@ -150,6 +158,23 @@ def test_port_busy_detects_a_listener():
         port = listener.getsockname()[1]
         assert port_busy("127.0.0.1", port)
     assert not port_busy("127.0.0.1", port)
+
+
+def test_doctor_checks_the_ports_of_the_env_file(monkeypatch, tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("BIND_ADDRESS=127.0.0.2\nES_PORT=19200\nKIBANA_PORT=15601\n")
+    monkeypatch.setenv("ELKCTL_ENV_FILE", str(env_file))
+    seen = {}
+
+    def fake_gather(**kwargs):
+        seen.update(kwargs)
+        return healthy_facts()
+
+    monkeypatch.setattr(doctor_cmd, "gather_facts", fake_gather)
+    assert CliRunner().invoke(cli, ["doctor"]).exit_code == 0
+    assert (seen["host"], tuple(seen["ports"])) == ("127.0.0.2", (19200, 15601, 9600, 5066))
+    assert CliRunner().invoke(cli, ["doctor", "--port", "8080", "--host", "0.0.0.0"]).exit_code == 0
+    assert (seen["host"], tuple(seen["ports"])) == ("0.0.0.0", (8080,))
 
 
 def test_doctor_command_prints_each_fix_and_exits_non_zero(monkeypatch):

@@ -1,13 +1,16 @@
 import json
+import logging
 
+import pytest
 from click.testing import CliRunner
 
 from elkctl.cli import cli
-from elkctl.verify_cmd import marker_document, new_marker, write_marker_line
+from elkctl.connection import ElkctlError
+from elkctl.verify_cmd import new_marker, write_marker_line
 from tests.fake_stack import FakeElasticsearch
 
 
-def test_marker_line_is_one_ecs_json_line_in_the_active_file(tmp_path):
+def test_marker_line_goes_through_python_logging_into_the_active_file(tmp_path):
     marker = new_marker()
     path = write_marker_line(tmp_path / "logs", "shop", "staging", marker)
     assert path == tmp_path / "logs" / "shop.log"
@@ -16,11 +19,35 @@ def test_marker_line_is_one_ecs_json_line_in_the_active_file(tmp_path):
     assert list(doc)[:3] == ["@timestamp", "log.level", "message"]
     assert marker in doc["message"]
     assert doc["service"] == {"name": "shop", "environment": "staging"}
+    assert doc["labels"] == {"elkctl_verify": marker}
+    assert doc["ecs.version"]
+
+
+def test_handlers_are_removed_after_the_line(tmp_path):
+    root = logging.getLogger()
+    before = list(root.handlers)
+    path = write_marker_line(tmp_path, "svc", None, new_marker())
+    assert root.handlers == before
+    logging.getLogger("elastic_transport").warning("client noise while polling")
+    assert len(path.read_text().splitlines()) == 1
 
 
 def test_markers_are_unique():
     assert new_marker() != new_marker()
-    assert "environment" not in marker_document("m", "svc", None)["service"]
+
+
+def test_log_dir_from_the_environment_must_agree_with_the_option(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOG_DIR", str(tmp_path / "elsewhere"))
+    with pytest.raises(ElkctlError, match="overrides --log-dir"):
+        write_marker_line(tmp_path / "wanted", "svc", None, new_marker())
+    assert not (tmp_path / "elsewhere").exists()  # nothing written anywhere
+
+
+def test_a_higher_log_level_still_lets_the_line_through(tmp_path, monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    marker = new_marker()
+    path = write_marker_line(tmp_path, "svc", None, marker)
+    assert json.loads(path.read_text())["log.level"] == "error"
 
 
 def test_verify_reports_latency_once_the_line_is_searchable(es_server, elkctl_env, tmp_path):

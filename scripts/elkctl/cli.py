@@ -57,6 +57,11 @@ cli.add_command(verify)
 from elkctl.doctor_cmd import doctor  # noqa: E402
 
 cli.add_command(doctor)
+
+from elkctl.error_tracking.commands import errors  # noqa: E402
+
+cli.add_command(errors)
+
 from elkctl.cleanup.command import cleanup  # noqa: E402
 from elkctl.retention.command import retention  # noqa: E402
 

@@ -67,6 +67,10 @@ class Settings:
     log_retention_days: int = 30
     logstash_url: str = "http://localhost:9600"
     filebeat_url: str = "http://localhost:5066"
+    # Where `make up` publishes Elasticsearch and Kibana (docker-compose.elk.yml); `doctor`.
+    bind_address: str = "127.0.0.1"
+    es_port: int = 9200
+    kibana_port: int = 5601
     # The directory Filebeat ships (mounted read-only into its container); `verify` writes there.
     log_dir: Path = Path("logs")
     # How long to wait for a starting Elasticsearch or Kibana before giving up (seconds).
@@ -90,6 +94,9 @@ ENV_KEYS: dict[str, str] = {
     "LOGSTASH_API_URL": "logstash_url",
     "FILEBEAT_HTTP_URL": "filebeat_url",
     "LOG_DIR": "log_dir",
+    "BIND_ADDRESS": "bind_address",
+    "ES_PORT": "es_port",
+    "KIBANA_PORT": "kibana_port",
     "ELKCTL_WAIT_TIMEOUT": "wait_timeout",
     "ELKCTL_REQUEST_TIMEOUT": "request_timeout",
     "ELKCTL_MAX_RETRIES": "max_retries",
@@ -133,7 +140,7 @@ def _non_negative_int(key: str, text: str) -> int:
 
 
 def _field_value(key: str, text: str) -> Any:
-    if key == "LOG_RETENTION_DAYS":
+    if key in ("LOG_RETENTION_DAYS", "ES_PORT", "KIBANA_PORT"):
         return _positive_number(key, text, int)
     if key == "ELKCTL_MAX_RETRIES":
         return _non_negative_int(key, text)

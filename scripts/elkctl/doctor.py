@@ -23,7 +23,15 @@ DEFAULT_MIN_RAM = 4 * 1024**3
 DEFAULT_MIN_DISK = 10 * 1000**3
 # Elasticsearch's low disk watermark: above it no new shard is allocated on the node.
 DISK_WATERMARK_PERCENT = 85
-DEFAULT_PORTS = (9200, 5601, 5044, 9600)
+# Logstash's API and Filebeat's stats are always published on 127.0.0.1 (9600, 5066); the
+# beats port 5044 and ES transport 9300 stay on the compose network.
+MONITORING_PORTS = (9600, 5066)
+
+
+def stack_ports(es_port: int, kibana_port: int) -> tuple[int, ...]:
+    """The host ports docker-compose.elk.yml publishes."""
+    return (es_port, kibana_port, *MONITORING_PORTS)
+
 
 OK, FAIL, SKIP = "ok", "FAIL", "skipped"
 
@@ -170,8 +178,9 @@ def check_ports(busy: Sequence[int], ports: Sequence[int]) -> list[Finding]:
                     f"port {port}",
                     FAIL,
                     "already in use",
-                    f"stop what listens there (`sudo ss -ltnp 'sport = :{port}'`) or change the "
-                    "port in .env; if it is this stack running already, see `make status`",
+                    f"stop what listens there (`sudo ss -ltnp 'sport = :{port}'`) or change "
+                    "ES_PORT / KIBANA_PORT in .env; if it is this stack already running, "
+                    "see `make status`",
                 )
             )
         else:
@@ -240,7 +249,7 @@ def gather_facts(
     proc: Path = Path("/proc"),
     disk_path: Path = Path("."),
     host: str = "127.0.0.1",
-    ports: Sequence[int] = DEFAULT_PORTS,
+    ports: Sequence[int] = stack_ports(9200, 5601),
     is_busy: Callable[[str, int], bool] = port_busy,
 ) -> Facts:
     usage = shutil.disk_usage(disk_path)

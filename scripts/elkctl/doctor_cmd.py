@@ -9,16 +9,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from elkctl.connection import ElkctlError
+from elkctl.connection import ElkctlError, load_settings
 from elkctl.doctor import (
     DEFAULT_MIN_DISK,
     DEFAULT_MIN_RAM,
-    DEFAULT_PORTS,
     FAIL,
     OK,
     Finding,
     diagnose,
     gather_facts,
+    stack_ports,
 )
 from elkctl.options import parsed_by
 from python_logging.units import parse_size
@@ -40,13 +40,14 @@ def findings_table(findings: list[Finding]) -> Table:
 @click.option(
     "--port",
     "ports",
-    type=int,
+    type=click.IntRange(1, 65535),
     multiple=True,
-    default=DEFAULT_PORTS,
-    show_default=True,
-    help="A port the stack publishes (repeat the option).",
+    help="A port the stack publishes (repeat the option) "
+    "[default: ES_PORT, KIBANA_PORT from .env (9200, 5601), 9600, 5066].",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address ports bind to.")
+@click.option(
+    "--host", help="Address the ports are published on [default: BIND_ADDRESS, 127.0.0.1]."
+)
 @click.option(
     "--min-ram",
     default=str(DEFAULT_MIN_RAM),
@@ -68,8 +69,13 @@ def findings_table(findings: list[Finding]) -> Table:
     show_default=True,
     help="Where Docker keeps its volumes (checked for free space).",
 )
-def doctor(ports: tuple[int, ...], host: str, min_ram: int, min_disk: int, disk_path: Path) -> None:
+def doctor(
+    ports: tuple[int, ...], host: str | None, min_ram: int, min_disk: int, disk_path: Path
+) -> None:
     """Check Docker, Compose, vm.max_map_count, RAM, disk and ports before `make up`."""
+    settings = load_settings()
+    ports = ports or stack_ports(settings.es_port, settings.kibana_port)
+    host = host or settings.bind_address
     facts = gather_facts(disk_path=disk_path, host=host, ports=ports)
     findings = diagnose(facts, ports=ports, min_ram=min_ram, min_disk=min_disk)
     console = Console()

@@ -18,6 +18,8 @@ from elkctl.waiting import Clock, Probe, wait_until
 
 # Import order: what is referred to comes first.
 TYPE_ORDER = {"index-pattern": 0, "search": 1, "visualization": 2, "lens": 3, "dashboard": 4}
+# "degraded" means some plugin is unwell (it can stay so for long, e.g. task manager under
+# load) while the saved-objects API works; waiting for "available" only would fail setup.
 READY_LEVELS = ("available", "degraded")
 
 

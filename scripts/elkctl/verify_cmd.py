@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,8 @@ from rich.console import Console
 
 from elkctl.connection import ElkctlError, elasticsearch_client, load_settings
 from elkctl.waiting import Clock, Probe, wait_until
+from python_logging import ConfigError, LoggingConfig, setup_logging
+from python_logging.config import load_config
 from python_logging.naming import active_name
 
 SEARCH_PATTERN = "logs-*-*"
@@ -24,39 +25,83 @@ def new_marker() -> str:
     return f"elkctl-verify-{uuid.uuid4().hex}"
 
 
-def marker_document(marker: str, service: str, environment: str | None) -> dict[str, Any]:
-    """An ECS line like python_logging writes (interim writer, see `write_marker_line`)."""
-    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def marker_config(log_dir: Path, service: str, environment: str | None) -> dict[str, Any]:
+    """python_logging settings for the one line: file only, no rotation housekeeping."""
     service_fields = {"name": service, **({"environment": environment} if environment else {})}
     return {
-        "@timestamp": now,
-        "log.level": "info",
-        "message": f"end-to-end check {marker}",
-        "ecs.version": "8.11.0",
-        "log": {"logger": "elkctl.verify"},
         "service": service_fields,
-        "event": {"dataset": service},
-        "labels": {"elkctl_verify": marker},
+        "console": {"enabled": False},
+        "file": {
+            "dir": str(log_dir),
+            "compress": False,
+            "backup_count": None,
+            "retention_days": None,
+        },
     }
 
 
-def write_marker_line(log_dir: Path, service: str, environment: str | None, marker: str) -> Path:
-    """Append one line to `<log_dir>/<service>.log` with a single O_APPEND write.
-
-    Interim: switches to `python_logging.setup_logging` once that lands on main.
-    """
-    path = log_dir / active_name(service)
-    line = json.dumps(marker_document(marker, service, environment), separators=(",", ":")) + "\n"
+def _check_writable(log_dir: Path) -> None:
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode())
-        finally:
-            os.close(fd)
     except OSError as exc:
-        raise ElkctlError(f"cannot write to {path}: {exc.strerror}; check --log-dir") from exc
+        raise ElkctlError(f"cannot write to {log_dir}: {exc.strerror}; check --log-dir") from exc
+    if not os.access(log_dir, os.W_OK | os.X_OK):
+        raise ElkctlError(f"cannot write to {log_dir}: permission denied; check --log-dir")
+
+
+def effective_config(log_dir: Path, wanted: dict[str, Any]) -> LoggingConfig:
+    """What setup_logging will use (environment included); a LOG_DIR elsewhere is an error."""
+    try:
+        config = load_config(wanted)
+    except ConfigError as exc:
+        raise ElkctlError(str(exc)) from exc
+    if config.file.dir.resolve() != log_dir.resolve():
+        raise ElkctlError(
+            f"LOG_DIR={config.file.dir} in the environment overrides --log-dir {log_dir}; "
+            "unset it or pass the same directory"
+        )
+    return config
+
+
+def log_once(wanted: dict[str, Any], level: int, message: str, marker: str) -> None:
+    """Install python_logging, log one line, then remove its handlers again.
+
+    Removing them keeps the client's own logging while polling out of the shipped file.
+    """
+    root = logging.getLogger()
+    before = set(root.handlers)
+    setup_logging(wanted)
+    try:
+        logging.getLogger("elkctl.verify").log(
+            level, message, extra={"labels": {"elkctl_verify": marker}}
+        )
+    finally:
+        for handler in set(root.handlers) - before:
+            root.removeHandler(handler)
+            handler.close()
+
+
+def write_marker_line(log_dir: Path, service: str, environment: str | None, marker: str) -> Path:
+    """Log one line through `python_logging.setup_logging` into `<log_dir>/<service>.log`."""
+    _check_writable(log_dir)
+    wanted = marker_config(log_dir, service, environment)
+    config = effective_config(log_dir, wanted)
+    # LOG_LEVEL may raise the threshold above INFO: log at whatever passes it.
+    level = max(logging.INFO, logging.getLevelName(config.level))
+    log_once(wanted, level, f"end-to-end check {marker}", marker)
+    path = config.file.dir / active_name(config.service.name)
+    if marker not in _tail(path):
+        raise ElkctlError(f"the line did not reach {path} (see python_logging's report above)")
     return path
+
+
+def _tail(path: Path, size: int = 65536) -> str:
+    try:
+        with path.open("rb") as file:
+            file.seek(max(0, path.stat().st_size - size))
+            return file.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def search_probe(client: elasticsearch.Elasticsearch, marker: str) -> Probe[dict[str, Any]]:
