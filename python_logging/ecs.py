@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -24,6 +24,11 @@ RESERVED = frozenset({"@timestamp", "log.level", "message", "ecs.version"})
 OBJECT_PATHS = frozenset(
     name.rsplit(".", i)[0] for name in FIELD_KINDS for i in range(1, name.count(".") + 1)
 )
+# One look-up per path: the field kinds, plus "O" for paths ECS uses as objects.
+_KINDS: dict[str, str] = {**FIELD_KINDS, **dict.fromkeys(OBJECT_PATHS, "O")}
+_OBJECT_KINDS = frozenset({"O", "o"})
+# Objects each line builds itself; context values for them are merged line by line.
+_PER_LINE_OBJECTS = frozenset({"log", "process"})
 _SCALARS = (str, int, float, bool, type(None))
 # First segments of every ECS field plus the reserved keys: names that need checking.
 _ECS_ROOTS = frozenset(name.split(".", 1)[0] for name in FIELD_KINDS) | RESERVED
@@ -45,14 +50,34 @@ class ServiceIdentity:
         self.event = {"dataset": name}
 
 
-def to_ecs(
-    event: LogEvent,
-    identity: ServiceIdentity,
-    context_fields: Mapping[str, Any],
-    request_id: str | None,
-) -> None:
+class ContextFragment(NamedTuple):
+    """The part of every document that comes from the request context, mapped once."""
+
+    shared: dict[str, Any]  # top-level objects, shared by the lines (copied before changes)
+    per_line: dict[str, Any]  # context fields that meet per-line objects (`log`, `process`)
+    labels: dict[str, Any]  # context values moved aside
+
+
+def context_fragment(
+    identity: ServiceIdentity, context_fields: Mapping[str, Any], request_id: str | None
+) -> ContextFragment:
+    shared: dict[str, Any] = {"service": identity.service, "event": identity.event}
+    if request_id is not None:
+        shared["http"] = {"request": {"id": request_id}}
+    per_line = {k: v for k, v in context_fields.items() if k in _PER_LINE_OBJECTS}
+    labels: dict[str, Any] = {}
+    if context_fields:
+        merge_fields(
+            shared,
+            {k: v for k, v in context_fields.items() if k not in _PER_LINE_OBJECTS},
+            labels,
+        )
+    return ContextFragment(shared, per_line, labels)
+
+
+def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment) -> None:
     """Build `event.doc`: fixed fields first (in the ECS logging spec's order), then the
-    request ID, context fields, the user's fields, and the error."""
+    request context, the user's fields, and the error."""
     log = _log_object(event.logger, event.origin)
     doc: dict[str, Any] = {
         "@timestamp": format_timestamp(event.timestamp),
@@ -64,11 +89,10 @@ def to_ecs(
         "event": identity.event,
         "process": {"pid": event.pid, "thread": {"name": event.thread}},
     }
-    if request_id is not None:
-        doc["http"] = {"request": {"id": request_id}}
-    labels: dict[str, Any] = {}
-    if context_fields:
-        merge_fields(doc, context_fields, labels)
+    doc.update(fragment.shared)
+    labels = dict(fragment.labels) if fragment.labels else {}
+    if fragment.per_line:
+        merge_fields(doc, fragment.per_line, labels)
     if event.fields:
         for key, value in event.fields.items():
             # Fast path for the common case: a plain name ECS doesn't know, not yet used.
@@ -116,49 +140,72 @@ def _log_object(logger: str, origin: tuple[str, int, str] | None) -> dict[str, A
 def merge_fields(
     doc: dict[str, Any], fields: Mapping[Any, Any], labels: dict[str, Any], path: str = ""
 ) -> None:
-    """Merge nested `fields` into `doc` in place; values that don't fit go to `labels`."""
+    """Merge nested `fields` into `doc` in place; values that don't fit go to `labels`.
+
+    Never modifies `fields`: a mapping that already fits is shared as it is, and a dict
+    already in `doc` is copied before anything is merged into it.
+    """
     for raw_key, value in fields.items():
-        key = raw_key if isinstance(raw_key, str) else str(raw_key)
+        key = raw_key if raw_key.__class__ is str else str(raw_key)
         full = f"{path}.{key}" if path else key
-        if "." in key and full not in RESERVED:
+        if full in RESERVED:
+            labels[_label_key(full)] = _label_value(value)
+            continue
+        if "." in key:
             head, _, rest = key.partition(".")
             if head and rest:
                 merge_fields(doc, {head: {rest: value}}, labels, path)
                 continue
-        if full in RESERVED:
-            labels[_label_key(full)] = _label_value(value)
-            continue
+        kind = _KINDS.get(full)
         existing = doc.get(key)
-        if isinstance(value, Mapping):
-            kind = FIELD_KINDS.get(full)
-            if (kind is not None and kind != "o") or (
-                existing is not None and not isinstance(existing, dict)
-            ):
-                labels[_label_key(full)] = _label_value(value)
-            elif existing is None and full not in OBJECT_PATHS:
-                # Not ECS: nothing to check inside, keep the user's structure as it is.
-                doc[key] = value
-            else:
-                # Copy before merging so the caller's objects are never modified.
-                target = doc[key] = dict(existing) if existing else {}
+        if value.__class__ is dict or isinstance(value, Mapping):
+            if kind is not None and kind not in _OBJECT_KINDS:
+                labels[_label_key(full)] = _label_value(value)  # an object for a leaf
+            elif existing is None:
+                if kind is None or _subtree_fits(full, value):
+                    doc[key] = value
+                else:
+                    merge_fields(doc.setdefault(key, {}), value, labels, full)
+            elif existing.__class__ is dict:
+                target = doc[key] = dict(existing)
                 merge_fields(target, value, labels, full)
-        elif _fits(full, value) and not isinstance(existing, dict):
+            else:
+                labels[_label_key(full)] = _label_value(value)
+        elif existing.__class__ is not dict and _scalar_fits(kind, value):
             doc[key] = value
         else:
             labels[_label_key(full)] = _label_value(value)
 
 
-def _fits(full: str, value: Any) -> bool:
-    if full in OBJECT_PATHS:
-        return False
-    kind = FIELD_KINDS.get(full)
+def _subtree_fits(path: str, fields: Mapping[Any, Any]) -> bool:
+    """True when every value under an ECS object path fits as it is (read-only check)."""
+    for key, value in fields.items():
+        if key.__class__ is not str or "." in key:
+            return False  # needs the key expanded or converted: take the merging path
+        full = f"{path}.{key}"
+        kind = _KINDS.get(full)
+        if full in RESERVED:
+            return False
+        if value.__class__ is dict or isinstance(value, Mapping):
+            if kind is not None and (kind not in _OBJECT_KINDS or not _subtree_fits(full, value)):
+                return False
+        elif not _scalar_fits(kind, value):
+            return False
+    return True
+
+
+def _scalar_fits(kind: str | None, value: Any) -> bool:
     if kind is None or kind == "s":
         return True
-    if kind == "o":  # objects, nested and flattened: a list of objects, never a bare scalar
-        return isinstance(value, (list, tuple))
     if kind == "n":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, bool)  # kind "b"
+        return value.__class__ in (int, float) or (
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+        )
+    if kind == "b":
+        return isinstance(value, bool)
+    if kind == "o":  # object, nested and flattened fields: a list of objects, never a scalar
+        return isinstance(value, (list, tuple))
+    return False  # "O": an ECS object path needs a mapping
 
 
 def _label_key(full: str) -> str:

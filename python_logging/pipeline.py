@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from python_logging import context
-from python_logging.ecs import ServiceIdentity, format_timestamp, to_ecs
+from python_logging.ecs import (
+    ContextFragment,
+    ServiceIdentity,
+    context_fragment,
+    format_timestamp,
+    to_ecs,
+)
 from python_logging.events import LogEvent, describe_exception, from_record
 from python_logging.failures import failures
 from python_logging.render import Renderer
@@ -19,6 +26,11 @@ from python_logging.render import Renderer
 Processor = Callable[[LogEvent], None]
 _bound_fields = context._fields.get
 _request_id = context._request_id.get
+# The mapped context of the current request, reused by every line until the request ID or
+# the bound fields change: (pipeline, bound fields, request ID, fragment).
+_fragment: ContextVar[tuple[Any, Any, str | None, ContextFragment] | None] = ContextVar(
+    "python_logging_context_fragment", default=None
+)
 
 
 def describe_error(event: LogEvent) -> None:
@@ -31,7 +43,6 @@ class Redaction:
 
     def __init__(self, redactor: Any) -> None:
         self._redactor = redactor
-        self._context_cache: tuple[Mapping[str, Any] | None, Mapping[str, Any]] = (None, {})
 
     def event(self, event: LogEvent) -> None:
         redactor = self._redactor
@@ -48,13 +59,8 @@ class Redaction:
         except Exception:  # never leak: an unredactable text is withheld entirely
             return "[withheld: redaction failed]"
 
-    def context(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
-        # Context fields repeat on every line of a request: redact each binding once.
-        cached_source, cached = self._context_cache
-        if cached_source is not fields:
-            cached = self._redactor.redact(fields)
-            self._context_cache = (fields, cached)
-        return cached
+    def fields(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+        return self._redactor.redact(fields)
 
 
 def add_fingerprint(event: LogEvent) -> None:
@@ -79,16 +85,31 @@ class Pipeline:
 
     def process(self, event: LogEvent) -> dict[str, Any]:
         """Run the chain up to (not including) rendering; returns the ECS document."""
-        context_fields = _bound_fields()
+        fragment = self.context_fragment()
         describe_error(event)
         if self._redaction is not None:
             self._redaction.event(event)
-            if context_fields:
-                context_fields = self._redaction.context(context_fields)
-        to_ecs(event, self.identity, context_fields, _request_id())
+        to_ecs(event, self.identity, fragment)
         add_fingerprint(event)
         assert event.doc is not None
         return event.doc
+
+    def context_fragment(self) -> ContextFragment:
+        """The request context mapped to ECS once per request (or per change of its fields)."""
+        fields = _bound_fields()
+        request_id = _request_id()
+        cached = _fragment.get()
+        if (
+            cached is not None
+            and cached[0] is self
+            and cached[1] is fields
+            and cached[2] is request_id
+        ):
+            return cached[3]
+        redacted = self._redaction.fields(fields) if fields and self._redaction else fields
+        fragment = context_fragment(self.identity, redacted, request_id)
+        _fragment.set((self, fields, request_id, fragment))
+        return fragment
 
     def render_event(self, event: LogEvent) -> bytes:
         """One JSON line (with newline). Never raises."""
