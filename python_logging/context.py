@@ -9,8 +9,8 @@ never stored raw.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,7 +31,16 @@ def configure_request_ids(max_length: int) -> None:
 
 
 def new_request_id() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID in its canonical text form.
+
+    Same value space and randomness as `str(uuid.uuid4())` (122 bits from `os.urandom`),
+    built without the `UUID` object: half the cost, and it runs once per request.
+    """
+    octets = bytearray(os.urandom(16))
+    octets[6] = (octets[6] & 0x0F) | 0x40  # version 4
+    octets[8] = (octets[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = octets.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def valid_request_id(candidate: object) -> str | None:

@@ -93,6 +93,8 @@ def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment
     labels = dict(fragment.labels) if fragment.labels else {}
     if fragment.per_line:
         merge_fields(doc, fragment.per_line, labels)
+    if event.trusted is not None:
+        merge_trusted(doc, event.trusted.fields, labels)
     if event.fields:
         for key, value in event.fields.items():
             # Fast path for the common case: a plain name ECS doesn't know, not yet used.
@@ -175,6 +177,31 @@ def merge_fields(
             doc[key] = value
         else:
             labels[_label_key(full)] = _label_value(value)
+
+
+def merge_trusted(
+    doc: dict[str, Any], fields: dict[str, Any], labels: dict[str, Any], path: str = ""
+) -> None:
+    """`merge_fields` for fields python_logging built itself (`events.TrustedFields`).
+
+    Their builder guarantees plain dicts, keys without dots and values that fit their
+    ECS field, so the per-value fit checks are skipped; a clash with what `doc` already
+    holds (a scalar where a dict goes, or the reverse) still takes `merge_fields`.
+    """
+    for key, value in fields.items():
+        existing = doc.get(key)
+        if value.__class__ is dict:
+            if existing is None:
+                doc[key] = value
+                continue
+            if existing.__class__ is dict:
+                target = doc[key] = dict(existing)
+                merge_trusted(target, value, labels, f"{path}.{key}" if path else key)
+                continue
+        elif existing.__class__ is not dict:
+            doc[key] = value
+            continue
+        merge_fields(doc, {key: value}, labels, path)
 
 
 def _subtree_fits(path: str, fields: Mapping[Any, Any]) -> bool:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 # Attribute a bridge (loguru) sets on a LogRecord to hand over structured fields
 # without clashing with LogRecord's own attributes.
 FIELDS_ATTRIBUTE = "_python_logging_fields"
+# Attribute python_logging's own code (the access line) sets to vouch for some of its
+# `extra` fields; see `TrustedFields`.
+TRUSTED_ATTRIBUTE = "_python_logging_trusted"
 MAX_MESSAGE_CHARS = 32_000
 
 _RECORD_ATTRIBUTES = frozenset(
@@ -22,6 +26,57 @@ _RECORD_ATTRIBUTES = frozenset(
 # LogRecord.__init__ sets its own attributes first; `extra` (and anything handlers add
 # later) comes after them, so only the tail of __dict__ needs checking.
 _INIT_ATTRIBUTE_COUNT = len(logging.LogRecord("", 0, "", 0, "", None, None).__dict__)
+
+
+class TrustedFields:
+    """Top-level `extra` fields built by python_logging itself, vouched for by their builder.
+
+    The builder guarantees that every key is a constant of ours (no sensitive key, no
+    dot), every value fits its ECS field, and every user-controlled string is listed in
+    `texts` (paths of nested keys), so the pipeline only scans those strings and merges
+    the rest without the redaction walk and the fit checks.
+
+    It vouches by identity: `from_record` trusts a record attribute only when it *is*
+    the object held here and this is a genuine `TrustedFields`. A user's `extra` under
+    the same attribute name (a plain dict, say) is an ordinary field and gets the full
+    treatment; a handler or filter that replaces a vouched-for attribute loses the trust
+    for it.
+    """
+
+    __slots__ = ("fields", "texts")
+
+    def __init__(self, fields: dict[str, Any], texts: tuple[tuple[str, ...], ...] = ()) -> None:
+        self.fields = fields
+        self.texts = texts
+
+    def extra(self) -> dict[str, Any]:
+        """The `extra` of the log call: the fields themselves plus this voucher."""
+        return {**self.fields, TRUSTED_ATTRIBUTE: self}
+
+    def redacted(self, redact_text: Callable[[str], str]) -> TrustedFields:
+        """Every listed text redacted (self when none changes); copies only changed dicts."""
+        fields = self.fields
+        for path in self.texts:
+            text = _get_path(fields, path)
+            clean = redact_text(text)
+            if clean is not text and clean != text:
+                fields = _with_path(fields, path, clean)
+        return self if fields is self.fields else TrustedFields(fields)
+
+
+def _get_path(fields: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = fields
+    for key in path:
+        value = value[key]
+    return value
+
+
+def _with_path(fields: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A copy of `fields` with `value` at `path`, sharing every dict off that path."""
+    head, *rest = path
+    copy = dict(fields)
+    copy[head] = _with_path(fields[head], tuple(rest), value) if rest else value
+    return copy
 
 
 class LogEvent:
@@ -39,6 +94,7 @@ class LogEvent:
         "pid",
         "thread",
         "timestamp",
+        "trusted",
     )
 
     def __init__(
@@ -67,6 +123,8 @@ class LogEvent:
         self.error: tuple[str, str, str] | None = None
         # The ECS document, once mapped.
         self.doc: dict[str, Any] | None = None
+        # Fields built and vouched for by python_logging (`TrustedFields`), if any.
+        self.trusted: TrustedFields | None = None
 
 
 def from_record(record: logging.LogRecord) -> LogEvent:
@@ -78,8 +136,12 @@ def from_record(record: logging.LogRecord) -> LogEvent:
         bridged = attributes.get(FIELDS_ATTRIBUTE)
         if bridged:
             fields.update(bridged)
+        voucher = fields.get(TRUSTED_ATTRIBUTE)
+        trusted = _vouched(voucher, fields) if voucher.__class__ is TrustedFields else None
+    else:
+        trusted = None
     exc_info = record.exc_info
-    return LogEvent(
+    event = LogEvent(
         record.created,
         _LEVEL_NAMES.get(record.levelname) or record.levelname.lower(),
         _message(record),
@@ -90,6 +152,20 @@ def from_record(record: logging.LogRecord) -> LogEvent:
         fields,
         exc_info[1] if exc_info else None,
     )
+    event.trusted = trusted
+    return event
+
+
+def _vouched(voucher: TrustedFields, fields: dict[str, Any]) -> TrustedFields | None:
+    """Move the fields `voucher` vouches for (by identity) out of the user's `fields`."""
+    del fields[TRUSTED_ATTRIBUTE]
+    vouched = voucher.fields
+    for name, value in vouched.items():
+        if fields.get(name) is not value:  # replaced or removed since: no trust, none of it
+            return None
+    for name in vouched:
+        del fields[name]
+    return voucher
 
 
 _LEVEL_NAMES = {name: name.lower() for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}

@@ -49,6 +49,8 @@ class Redaction:
         event.message = redactor.redact_text(event.message)
         if event.fields:
             event.fields = redactor.redact(event.fields)
+        if event.trusted is not None:  # only its user-controlled texts need a scan
+            event.trusted = event.trusted.redacted(redactor.redact_text)
         if event.error is not None:
             error_type, message, stack = event.error
             event.error = (error_type, redactor.redact_text(message), redactor.redact_text(stack))

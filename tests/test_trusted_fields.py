@@ -1,0 +1,145 @@
+"""The trusted channel for fields python_logging builds itself (the access line).
+
+It must give the very line the full treatment gives, and must not let user data skip
+redaction: only a genuine `TrustedFields`, holding the very objects on the record,
+vouches for anything.
+"""
+
+import json
+import logging
+import uuid
+
+import pytest
+
+from python_logging import web
+from python_logging.context import (
+    add_context_fields,
+    new_request_id,
+    request_context,
+    valid_request_id,
+)
+from python_logging.ecs import ServiceIdentity
+from python_logging.events import TRUSTED_ATTRIBUTE, TrustedFields, from_record
+from python_logging.pipeline import Pipeline
+from python_logging.redaction import Redactor
+
+IDENTITY = ServiceIdentity("checkout-api", "1.4.2", "production")
+SECRET_QUERY = "a=1&access_token=s3cr3t"
+SECRET_AGENT = "curl/8 Bearer abcdefghijklmnopqrstuvwxyz123456"
+
+
+def pipeline():
+    return Pipeline(IDENTITY, Redactor())
+
+
+def access_fields(query=SECRET_QUERY, client="127.0.0.1", agent=SECRET_AGENT, status=200):
+    request = web.ObservedRequest(web.middleware_settings(), method="GET", path="/items",
+                                  query=query, client=client, user_agent=agent)
+    request.status = status
+    return web.access_line(request, 1_234_567)
+
+
+def make_record(extra, created=1_700_000_000.25):
+    logger = logging.getLogger("python_logging.access")
+    record = logger.makeRecord(logger.name, logging.INFO, "/app/web.py", 7, "GET /items 200",
+                               (), None, "serve", extra)
+    record.created = created
+    return record
+
+
+def plain(extra):
+    """The same fields without the voucher: the full redaction walk and fit checks."""
+    return {k: v for k, v in extra.items() if k != TRUSTED_ATTRIBUTE}
+
+
+def render(record, pipe=None):
+    return json.loads((pipe or pipeline()).render_record(record))
+
+
+CONTEXTS = [
+    {},
+    {"user": {"id": "42"}},
+    {"url": {"path": "/items"}, "http": {"request": {"method": "GET"}}},
+    {"client": "not an object"},  # moved to labels; the access line's client still merges
+    {"event": {"outcome": "unknown", "action": "x"}},
+    {"user_agent": {"original": "from context"}},
+]
+
+
+@pytest.mark.parametrize("bound", CONTEXTS)
+@pytest.mark.parametrize("client", ["127.0.0.1", "::1", "worker-1 j.doe@example.com", None])
+def test_trusted_access_line_equals_the_full_treatment(bound, client):
+    _level, _message, extra = access_fields(client=client)
+    assert isinstance(extra[TRUSTED_ATTRIBUTE], TrustedFields)
+    with request_context("req-1"):
+        add_context_fields(bound)
+        fast = render(make_record(extra))
+        full = render(make_record(plain(extra)))
+    assert fast == full
+    assert "s3cr3t" not in json.dumps(fast) and "abcdefghijklmnop" not in json.dumps(fast)
+    if client and "@" in client:
+        assert "j.doe@" not in json.dumps(fast)
+
+
+def test_trusted_texts_are_redacted_and_the_rest_is_kept():
+    _level, _message, extra = access_fields()
+    doc = render(make_record(extra))
+    assert doc["url"]["query"] == "a=1&access_token=[REDACTED]"
+    assert doc["user_agent"]["original"] == "curl/8 Bearer [REDACTED]"
+    assert doc["http"]["response"]["status_code"] == 200
+    assert doc["event"]["duration"] == 1_234_567 and doc["event"]["dataset"] == "checkout-api"
+    assert doc["client"] == {"address": "127.0.0.1", "ip": "127.0.0.1"}
+    assert TRUSTED_ATTRIBUTE not in doc
+    # the record's own values are never changed by the pipeline
+    assert extra["url"]["query"] == SECRET_QUERY
+
+
+def test_without_redaction_trusted_texts_stay_as_they_are():
+    _level, _message, extra = access_fields()
+    doc = render(make_record(extra), Pipeline(IDENTITY))
+    assert doc["url"]["query"] == SECRET_QUERY
+
+
+def test_a_status_that_is_not_an_int_takes_the_checked_path():
+    _level, _message, extra = access_fields(status=True)
+    assert "http" not in extra[TRUSTED_ATTRIBUTE].fields
+    doc = render(make_record(extra))
+    assert "status_code" not in doc.get("http", {}).get("response", {})
+    assert doc["labels"]["http_response_status_code"] is True
+
+
+def test_user_extra_under_the_trusted_name_is_redacted_like_any_field():
+    smuggled = {TRUSTED_ATTRIBUTE: {"password": "hunter2", "note": "token=abc123def"}}
+    doc = render(make_record(smuggled))
+    assert "hunter2" not in json.dumps(doc) and "abc123def" not in json.dumps(doc)
+    assert doc[TRUSTED_ATTRIBUTE]["password"] == "[REDACTED]"
+
+
+def test_a_voucher_only_covers_the_very_objects_it_holds():
+    voucher = TrustedFields({"url": {"query": "q=1"}}, (("url", "query"),))
+    # the user's own `url` next to a voucher for a different object: no trust at all
+    extra = {"url": {"query": "password=hunter2", "password": "x"}, TRUSTED_ATTRIBUTE: voucher}
+    event = from_record(make_record(extra))
+    assert event.trusted is None and "url" in event.fields
+    doc = render(make_record(extra))
+    assert "hunter2" not in json.dumps(doc)
+    assert doc["url"]["password"] == "[REDACTED]"
+
+
+def test_a_record_attribute_replaced_after_the_call_loses_the_trust():
+    _level, _message, extra = access_fields()
+    record = make_record(extra)
+    record.url = {"query": "password=hunter2"}  # a filter rewrote it
+    event = from_record(record)
+    assert event.trusted is None
+    assert "hunter2" not in json.dumps(render(record))
+
+
+def test_generated_request_ids_are_random_canonical_uuid4s():
+    ids = {new_request_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    for request_id in list(ids)[:200]:
+        parsed = uuid.UUID(request_id)
+        assert str(parsed) == request_id
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+        assert valid_request_id(request_id) == request_id
