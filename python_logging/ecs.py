@@ -59,15 +59,20 @@ class ContextFragment(NamedTuple):
 
 
 def context_fragment(
-    identity: ServiceIdentity, context_fields: Mapping[str, Any], request_id: str | None
+    identity: ServiceIdentity,
+    context_fields: Mapping[str, Any],
+    request_id: str | None,
+    trusted: bool = False,
 ) -> ContextFragment:
+    """`trusted`: the fields come from `add_trusted_context_fields` (see `merge_trusted`)."""
     shared: dict[str, Any] = {"service": identity.service, "event": identity.event}
     if request_id is not None:
         shared["http"] = {"request": {"id": request_id}}
     per_line = {k: v for k, v in context_fields.items() if k in _PER_LINE_OBJECTS}
     labels: dict[str, Any] = {}
     if context_fields:
-        merge_fields(
+        merge = merge_trusted if trusted else merge_fields
+        merge(
             shared,
             {k: v for k, v in context_fields.items() if k not in _PER_LINE_OBJECTS},
             labels,

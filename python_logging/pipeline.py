@@ -26,6 +26,7 @@ from python_logging.render import Renderer
 Processor = Callable[[LogEvent], None]
 _bound_fields = context._fields.get
 _request_id = context._request_id.get
+_vouched = context.vouched_context
 # The mapped context of the current request, reused by every line until the request ID or
 # the bound fields change: (pipeline, bound fields, request ID, fragment).
 _fragment: ContextVar[tuple[Any, Any, str | None, ContextFragment] | None] = ContextVar(
@@ -108,8 +109,15 @@ class Pipeline:
             and cached[2] is request_id
         ):
             return cached[3]
-        redacted = self._redaction.fields(fields) if fields and self._redaction else fields
-        fragment = context_fragment(self.identity, redacted, request_id)
+        vouched = _vouched()
+        if vouched is not None and vouched[0] is fields:  # only python_logging's own fields
+            trusted = vouched[1]
+            if self._redaction is not None:
+                trusted = trusted.redacted(self._redaction.text)
+            fragment = context_fragment(self.identity, trusted.fields, request_id, trusted=True)
+        else:
+            redacted = self._redaction.fields(fields) if fields and self._redaction else fields
+            fragment = context_fragment(self.identity, redacted, request_id)
         _fragment.set((self, fields, request_id, fragment))
         return fragment
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from python_logging.capture import capture_once, deduplicate_errors_of
 from python_logging.config import ConfigError
-from python_logging.context import add_context_fields, request_context
+from python_logging.context import add_trusted_context_fields, request_context
 from python_logging.events import TrustedFields
 
 DEFAULT_HEADER = "X-Request-ID"
@@ -28,6 +28,9 @@ access_logger = logging.getLogger("python_logging.access")
 # https://www.w3.org/TR/trace-context/#traceparent-header-field-values
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
+_METHOD = ("http", "request", "method")
+_PATH = ("url", "path")
+_TRACE_ID = ("trace", "id")
 _QUERY = ("url", "query")
 _CLIENT_ADDRESS = ("client", "address")
 _USER_AGENT = ("user_agent", "original")
@@ -181,9 +184,11 @@ class ObservedRequest(AbstractContextManager):
         self.request_id = self._context.__enter__()
         fields: dict[str, Any] = {"http": {"request": {"method": self.method}},
                                   "url": {"path": self.path}}
+        texts = [_METHOD, _PATH]  # all from the client: scanned like any field
         if self.trace_id:
             fields["trace"] = {"id": self.trace_id}
-        add_context_fields(fields)
+            texts.append(_TRACE_ID)
+        add_trusted_context_fields(TrustedFields(fields, tuple(texts)))
         return self.request_id
 
     def response_started(self, status: int) -> None:

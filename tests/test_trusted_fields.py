@@ -14,9 +14,11 @@ import pytest
 from python_logging import web
 from python_logging.context import (
     add_context_fields,
+    context_fields,
     new_request_id,
     request_context,
     valid_request_id,
+    vouched_context,
 )
 from python_logging.ecs import ServiceIdentity
 from python_logging.events import TRUSTED_ATTRIBUTE, TrustedFields, from_record
@@ -143,3 +145,44 @@ def test_generated_request_ids_are_random_canonical_uuid4s():
         assert str(parsed) == request_id
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
         assert valid_request_id(request_id) == request_id
+
+
+def bound_by_the_middleware(path, traceparent=None):
+    return web.ObservedRequest(web.middleware_settings(), method="GET", path=path,
+                               request_id="req-1", traceparent=traceparent)
+
+
+TRACEPARENT = "00-4111111111111111111111111111111a-00f067aa0ba902b7-01"
+
+
+@pytest.mark.parametrize("path", ["/items", "/reset/password=hunter2", "/u/j.doe@example.com"])
+@pytest.mark.parametrize("traceparent", [None, TRACEPARENT])
+def test_request_context_of_the_middleware_equals_the_full_treatment(path, traceparent):
+    record = make_record({"order_id": 5})
+    with bound_by_the_middleware(path, traceparent):
+        assert vouched_context() is not None
+        fast = render(record)
+        bound = dict(context_fields())
+    with request_context("req-1"):
+        add_context_fields(bound)
+        assert vouched_context() is None
+        full = render(record)
+    assert fast == full
+    assert fast["url"]["path"] == Redactor().redact_text(path)
+    assert "hunter2" not in json.dumps(fast) and "j.doe@" not in json.dumps(fast)
+
+
+def test_fields_the_app_adds_end_the_trust_and_get_the_full_treatment():
+    with bound_by_the_middleware("/items"):
+        add_context_fields({"user": {"id": "42", "password": "hunter2"}})
+        vouched = vouched_context()
+        assert vouched is not None and vouched[0] is not context_fields()
+        doc = render(make_record({}))
+    assert doc["user"] == {"id": "42", "password": "[REDACTED]"}
+    assert doc["url"]["path"] == "/items" and doc["http"]["request"]["id"] == "req-1"
+
+
+def test_trusted_context_is_dropped_when_the_request_ends():
+    with bound_by_the_middleware("/items"):
+        pass
+    assert vouched_context() is None and context_fields() == {}
