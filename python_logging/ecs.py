@@ -83,7 +83,10 @@ def context_fragment(
 def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment) -> None:
     """Build `event.doc`: fixed fields first (in the ECS logging spec's order), then the
     request context, the user's fields, and the error."""
-    log = _log_object(event.logger, event.origin)
+    log = _log_objects.get((event.logger, event.origin)) or _log_object(event.logger, event.origin)
+    process = _process_objects.get((event.pid, event.thread)) or _process_object(
+        event.pid, event.thread
+    )
     doc: dict[str, Any] = {
         "@timestamp": format_timestamp(event.timestamp),
         "log.level": event.level,
@@ -92,7 +95,7 @@ def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment
         "log": log,
         "service": identity.service,
         "event": identity.event,
-        "process": {"pid": event.pid, "thread": {"name": event.thread}},
+        "process": process,
     }
     doc.update(fragment.shared)
     labels = dict(fragment.labels) if fragment.labels else {}
@@ -141,6 +144,17 @@ def _log_object(logger: str, origin: tuple[str, int, str] | None) -> dict[str, A
             file_name, line, function = origin
             cached["origin"] = {"file": {"name": file_name, "line": line}, "function": function}
         _log_objects[key] = cached
+    return cached
+
+
+_process_objects: dict[tuple[int | None, str | None], dict[str, Any]] = {}
+
+
+def _process_object(pid: int | None, thread: str | None) -> dict[str, Any]:
+    """`process.pid` and `process.thread.name`, shared per thread like `_log_object`."""
+    if len(_process_objects) >= 4096:  # bounded: thread names can be dynamic
+        _process_objects.clear()
+    cached = _process_objects[(pid, thread)] = {"pid": pid, "thread": {"name": thread}}
     return cached
 
 
@@ -267,4 +281,7 @@ def format_timestamp(created: float) -> str:
         prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
         _second_cache = (seconds, prefix)
     millis = int((created - seconds) * 1000)
-    return f"{prefix}.{millis:03d}Z"
+    return prefix + (_MILLIS[millis] if 0 <= millis < 1000 else f".{millis:03d}Z")
+
+
+_MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))  # cheaper than formatting

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 # Attribute a bridge (loguru) sets on a LogRecord to hand over structured fields
@@ -108,6 +109,7 @@ class LogEvent:
         origin: tuple[str, int, str] | None,
         fields: dict[str, Any],
         exception: BaseException | None,
+        trusted: TrustedFields | None = None,
     ) -> None:
         self.timestamp = timestamp
         self.level = level
@@ -124,35 +126,40 @@ class LogEvent:
         # The ECS document, once mapped.
         self.doc: dict[str, Any] | None = None
         # Fields built and vouched for by python_logging (`TrustedFields`), if any.
-        self.trusted: TrustedFields | None = None
+        self.trusted = trusted
 
 
 def from_record(record: logging.LogRecord) -> LogEvent:
     attributes = record.__dict__
     fields = {}
+    trusted = None
     if len(attributes) > _INIT_ATTRIBUTE_COUNT:
-        names = list(attributes)[_INIT_ATTRIBUTE_COUNT:]
-        fields = {name: attributes[name] for name in names if name not in _RECORD_ATTRIBUTES}
+        fields = {
+            name: attributes[name]
+            for name in islice(attributes, _INIT_ATTRIBUTE_COUNT, None)
+            if name not in _RECORD_ATTRIBUTES
+        }
         bridged = attributes.get(FIELDS_ATTRIBUTE)
         if bridged:
             fields.update(bridged)
-        voucher = fields.get(TRUSTED_ATTRIBUTE)
-        trusted = _vouched(voucher, fields) if voucher.__class__ is TrustedFields else None
-    else:
-        trusted = None
+        if TRUSTED_ATTRIBUTE in fields and fields[TRUSTED_ATTRIBUTE].__class__ is TrustedFields:
+            trusted = _vouched(fields[TRUSTED_ATTRIBUTE], fields)
     exc_info = record.exc_info
+    msg = record.msg
     event = LogEvent(
         record.created,
         _LEVEL_NAMES.get(record.levelname) or record.levelname.lower(),
-        _message(record),
+        # the commonest message (a short str without args) without a call
+        msg if msg.__class__ is str and not record.args and len(msg) <= MAX_MESSAGE_CHARS
+        else _message(record),
         record.name,
         record.process,
         record.threadName,
         (record.filename, record.lineno, record.funcName),
         fields,
         exc_info[1] if exc_info else None,
+        trusted,
     )
-    event.trusted = trusted
     return event
 
 

@@ -88,12 +88,24 @@ class Pipeline:
 
     def process(self, event: LogEvent) -> dict[str, Any]:
         """Run the chain up to (not including) rendering; returns the ECS document."""
-        fragment = self.context_fragment()
-        describe_error(event)
+        # Runs for every line: the steps' own checks are inlined, calls kept to the needed.
+        cached = _fragment.get()
+        if (
+            cached is not None
+            and cached[0] is self
+            and cached[1] is _bound_fields()
+            and cached[2] is _request_id()
+        ):
+            fragment = cached[3]
+        else:
+            fragment = self.context_fragment()
+        if event.exception is not None:
+            describe_error(event)
         if self._redaction is not None:
             self._redaction.event(event)
         to_ecs(event, self.identity, fragment)
-        add_fingerprint(event)
+        if event.exception is not None:
+            add_fingerprint(event)
         assert event.doc is not None
         return event.doc
 

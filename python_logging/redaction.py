@@ -287,12 +287,14 @@ class Redactor:
         if (("_" in text or "-" in text) and _may_hold_vendor_token(text)) or (
                 "AKIA" in text or "ASIA" in text or "AIza" in text):
             text = sp.VENDOR_TOKEN.sub(self._mask_match, text)
-        lowered = text.lower()
-        if "earer" in lowered or "asic" in lowered:
+        # AUTH_SCHEME only knows Bearer/bearer/BEARER and Basic/basic/BASIC, so these
+        # four checks are exact and spare lowering the text when it holds no pair.
+        before_auth = text  # what the key stems are looked for in, lowered on demand
+        if "earer" in text or "asic" in text or "EARER" in text or "ASIC" in text:
             text = sp.AUTH_SCHEME.sub(self._mask_auth_scheme, text)
         if "@" in text:
             text = sp.URL_PASSWORD_OR_EMAIL.sub(self._mask_url_or_email, text)
-        if ("=" in text or ":" in text) and self._may_hold_key(lowered):
+        if ("=" in text or ":" in text) and self._may_hold_key(before_auth.lower()):
             text = self._mask_pairs(text)
         if len(text) >= 13 and _may_hold_card(text):
             text = sp.CARD_CANDIDATE.sub(self._mask_card, text)
