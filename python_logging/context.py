@@ -108,10 +108,12 @@ def add_trusted_context_fields(voucher: TrustedFields) -> None:
     bound mapping by identity: once anything else is added, the whole context gets the
     full treatment again.
     """
-    trusted = not _fields.get()
-    add_context_fields(voucher.fields)
-    if trusted:
-        _vouched.set((_fields.get(), voucher))
+    if _fields.get():
+        add_context_fields(voucher.fields)
+        return
+    bound = dict(voucher.fields)  # what deep_merge({}, fields) gives, without the walk
+    _fields.set(bound)
+    _vouched.set((bound, voucher))
 
 
 def vouched_context() -> tuple[Mapping[str, Any], TrustedFields] | None:

@@ -68,15 +68,13 @@ def context_fragment(
     shared: dict[str, Any] = {"service": identity.service, "event": identity.event}
     if request_id is not None:
         shared["http"] = {"request": {"id": request_id}}
-    per_line = {k: v for k, v in context_fields.items() if k in _PER_LINE_OBJECTS}
+    per_line: dict[str, Any] = {}
     labels: dict[str, Any] = {}
     if context_fields:
-        merge = merge_trusted if trusted else merge_fields
-        merge(
-            shared,
-            {k: v for k, v in context_fields.items() if k not in _PER_LINE_OBJECTS},
-            labels,
-        )
+        rest = {}
+        for key, value in context_fields.items():
+            (per_line if key in _PER_LINE_OBJECTS else rest)[key] = value
+        (merge_trusted if trusted else merge_fields)(shared, rest, labels)
     return ContextFragment(shared, per_line, labels)
 
 
@@ -209,18 +207,18 @@ def merge_trusted(
     """
     for key, value in fields.items():
         existing = doc.get(key)
-        if value.__class__ is dict:
-            if existing is None:
-                doc[key] = value
-                continue
+        if existing is None:
+            doc[key] = value
+        elif value.__class__ is dict:
             if existing.__class__ is dict:
-                target = doc[key] = dict(existing)
-                merge_trusted(target, value, labels, f"{path}.{key}" if path else key)
-                continue
+                target = doc[key] = existing.copy()
+                merge_trusted(target, value, labels, path + "." + key if path else key)
+            else:
+                merge_fields(doc, {key: value}, labels, path)  # a clash: labels decide
         elif existing.__class__ is not dict:
             doc[key] = value
-            continue
-        merge_fields(doc, {key: value}, labels, path)
+        else:
+            merge_fields(doc, {key: value}, labels, path)
 
 
 def _subtree_fits(path: str, fields: Mapping[Any, Any]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
@@ -214,7 +215,15 @@ class ObservedRequest(AbstractContextManager):
         if not access_logger.isEnabledFor(logging.WARNING):
             return  # nothing to build: not even a slow or failed request would be written
         level, message, extra = access_line(self, duration_ns)
-        access_logger.log(level, message, extra=extra)
+        if logging._srcfile is None:  # the app turned caller look-ups off (logging HOWTO)
+            access_logger.log(level, message, extra=extra)
+        elif access_logger.isEnabledFor(level):
+            # `Logger.log` without its walk up the stack for the caller: it is this line.
+            record = access_logger.makeRecord(
+                access_logger.name, level, __file__, sys._getframe().f_lineno, message, (),
+                None, "_log_access", extra,
+            )
+            access_logger.handle(record)
 
 
 def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str, dict[str, Any]]:
