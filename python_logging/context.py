@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ContextDecorator
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -60,7 +60,7 @@ def valid_request_id(candidate: object) -> str | None:
     return None
 
 
-class request_context(AbstractContextManager):  # a class, used like a function
+class request_context(ContextDecorator, AbstractContextManager):  # used like a function
     """Run a block as one request: every line logged inside carries `http.request.id`.
 
     `with request_context(request_id) as effective:` yields the effective ID:
@@ -79,6 +79,10 @@ class request_context(AbstractContextManager):  # a class, used like a function
         effective = valid_request_id(self._candidate) or new_request_id()
         self._tokens = (_request_id.set(effective), _fields.set({}), _vouched.set(None))
         return effective
+
+    def _recreate_cm(self) -> request_context:
+        # As a decorator, every call (even a recursive one) runs in a context of its own.
+        return request_context(self._candidate)
 
     def __exit__(self, *exc_info: object) -> None:
         id_token, fields_token, vouched_token = self._tokens

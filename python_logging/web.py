@@ -212,12 +212,12 @@ class ObservedRequest(AbstractContextManager):
                 self._context = None
 
     def _log_access(self, duration_ns: int) -> None:
-        if not access_logger.isEnabledFor(logging.WARNING):
-            return  # nothing to build: not even a slow or failed request would be written
+        if not access_logger.isEnabledFor(access_level(self, duration_ns)):
+            return  # nothing to build: the line would be filtered out
         level, message, extra = access_line(self, duration_ns)
         if logging._srcfile is None:  # the app turned caller look-ups off (logging HOWTO)
             access_logger.log(level, message, extra=extra)
-        elif access_logger.isEnabledFor(level):
+        else:
             # `Logger.log` without its walk up the stack for the caller: it is this line.
             record = access_logger.makeRecord(
                 access_logger.name, level, __file__, sys._getframe().f_lineno, message, (),
@@ -235,7 +235,7 @@ def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str, d
     status = request.status
     millis = duration_ns / 1_000_000
     slow_ms = request.settings.slow_request_ms
-    slow = slow_ms is not None and millis > slow_ms
+    level = access_level(request, duration_ns)
     outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
     # Built here, so vouched for (`TrustedFields`): constant keys, values of the ECS
     # types; the pipeline only scans the texts the client controls.
@@ -263,7 +263,17 @@ def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str, d
     extra = TrustedFields(fields, tuple(texts)).extra()
     extra.update(untrusted)
     message = f"{request.method} {request.path} {status or '-'} {millis:.1f} ms"
-    if slow:
+    if _is_slow(request, duration_ns):
         message = f"slow request: {message} (over {slow_ms:g} ms)"
-    level = logging.WARNING if slow or (status or 0) >= 500 else logging.INFO
     return level, message, extra
+
+
+def access_level(request: ObservedRequest, duration_ns: int) -> int:
+    """WARNING for a slow or 5xx request, else INFO."""
+    slow = _is_slow(request, duration_ns)
+    return logging.WARNING if slow or (request.status or 0) >= 500 else logging.INFO
+
+
+def _is_slow(request: ObservedRequest, duration_ns: int) -> bool:
+    slow_ms = request.settings.slow_request_ms
+    return slow_ms is not None and duration_ns / 1_000_000 > slow_ms

@@ -15,6 +15,7 @@ from python_logging import web
 from python_logging.context import (
     add_context_fields,
     context_fields,
+    current_request_id,
     new_request_id,
     request_context,
     valid_request_id,
@@ -186,3 +187,19 @@ def test_trusted_context_is_dropped_when_the_request_ends():
     with bound_by_the_middleware("/items"):
         pass
     assert vouched_context() is None and context_fields() == {}
+
+
+def test_request_context_still_works_as_a_decorator_with_a_context_per_call():
+    seen = []
+
+    @request_context()
+    def handle(depth):
+        seen.append(context_fields() == {} and valid_request_id(current_request_id()))
+        add_context_fields({"user": {"id": str(depth)}})
+        if depth:
+            handle(depth - 1)
+        return context_fields()
+
+    assert handle(2) == {"user": {"id": "2"}}
+    assert len(seen) == 3 and all(seen) and len(set(seen)) == 3
+    assert current_request_id() is None and context_fields() == {}
