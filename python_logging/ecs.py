@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from python_logging._ecs_fields import ECS_VERSION, FIELD_KINDS
-from python_logging.events import LogEvent
+from python_logging.events import LogEvent, TrustedFields
 
 # Top-level keys the renderer owns; a user value for them is moved to labels.
 RESERVED = frozenset({"@timestamp", "log.level", "message", "ecs.version"})
@@ -79,16 +79,36 @@ def context_fragment(
 
 
 def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment) -> None:
-    """Build `event.doc`: fixed fields first (in the ECS logging spec's order), then the
-    request context, the user's fields, and the error."""
-    log = _log_objects.get((event.logger, event.origin)) or _log_object(event.logger, event.origin)
-    process = _process_objects.get((event.pid, event.thread)) or _process_object(
-        event.pid, event.thread
+    """Build `event.doc` (see `build_doc`)."""
+    event.doc = build_doc(
+        identity, fragment, event.timestamp, event.level, event.message, event.logger,
+        event.origin, event.pid, event.thread, event.trusted, event.fields, event.error,
     )
+
+
+def build_doc(
+    identity: ServiceIdentity,
+    fragment: ContextFragment,
+    timestamp: float,
+    level: str,
+    message: str,
+    logger: str,
+    origin: tuple[str, int, str] | None,
+    pid: int | None,
+    thread: str | None,
+    trusted: TrustedFields | None,
+    fields: Mapping[Any, Any],
+    error: tuple[str, str, str] | None,
+) -> dict[str, Any]:
+    """The ECS document of one line: fixed fields first (in the ECS logging spec's
+    order), then the request context, python_logging's own fields, the user's fields
+    and the error. Takes the parts one by one so stdlib records need no `LogEvent`."""
+    log = _log_objects.get((logger, origin)) or _log_object(logger, origin)
+    process = _process_objects.get((pid, thread)) or _process_object(pid, thread)
     doc: dict[str, Any] = {
-        "@timestamp": format_timestamp(event.timestamp),
-        "log.level": event.level,
-        "message": event.message,
+        "@timestamp": format_timestamp(timestamp),
+        "log.level": level,
+        "message": message,
         "ecs.version": ECS_VERSION,
         "log": log,
         "service": identity.service,
@@ -99,17 +119,17 @@ def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment
     labels = dict(fragment.labels) if fragment.labels else {}
     if fragment.per_line:
         merge_fields(doc, fragment.per_line, labels)
-    if event.trusted is not None:
-        merge_trusted(doc, event.trusted.fields, labels)
-    if event.fields:
-        for key, value in event.fields.items():
+    if trusted is not None:
+        merge_trusted(doc, trusted.fields, labels)
+    if fields:
+        for key, value in fields.items():
             # Fast path for the common case: a plain name ECS doesn't know, not yet used.
             if key.__class__ is str and key not in _ECS_ROOTS and key not in doc and "." not in key:
                 doc[key] = value
             else:
                 merge_fields(doc, {key: value}, labels)
-    if event.error is not None:
-        error_type, error_message, stack_trace = event.error
+    if error is not None:
+        error_type, error_message, stack_trace = error
         merge_fields(
             doc,
             {"error": {"type": error_type, "message": error_message, "stack_trace": stack_trace}},
@@ -124,7 +144,7 @@ def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment
             if existing is not None:
                 labels.setdefault("labels", _label_value(existing))
             doc["labels"] = labels
-    event.doc = doc
+    return doc
 
 
 _log_objects: dict[tuple[str, tuple[str, int, str] | None], dict[str, Any]] = {}

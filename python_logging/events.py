@@ -130,28 +130,12 @@ class LogEvent:
 
 
 def from_record(record: logging.LogRecord) -> LogEvent:
-    attributes = record.__dict__
-    fields = {}
-    trusted = None
-    if len(attributes) > _INIT_ATTRIBUTE_COUNT:
-        fields = {
-            name: attributes[name]
-            for name in islice(attributes, _INIT_ATTRIBUTE_COUNT, None)
-            if name not in _RECORD_ATTRIBUTES
-        }
-        bridged = attributes.get(FIELDS_ATTRIBUTE)
-        if bridged:
-            fields.update(bridged)
-        if TRUSTED_ATTRIBUTE in fields and fields[TRUSTED_ATTRIBUTE].__class__ is TrustedFields:
-            trusted = _vouched(fields[TRUSTED_ATTRIBUTE], fields)
+    fields, trusted = record_fields(record)
     exc_info = record.exc_info
-    msg = record.msg
-    event = LogEvent(
+    return LogEvent(
         record.created,
-        _LEVEL_NAMES.get(record.levelname) or record.levelname.lower(),
-        # the commonest message (a short str without args) without a call
-        msg if msg.__class__ is str and not record.args and len(msg) <= MAX_MESSAGE_CHARS
-        else _message(record),
+        level_name(record),
+        record_message(record),
         record.name,
         record.process,
         record.threadName,
@@ -160,7 +144,36 @@ def from_record(record: logging.LogRecord) -> LogEvent:
         exc_info[1] if exc_info else None,
         trusted,
     )
-    return event
+
+
+def record_fields(record: logging.LogRecord) -> tuple[dict[str, Any], TrustedFields | None]:
+    """(the user's structured fields, the fields python_logging vouches for) of a record."""
+    attributes = record.__dict__
+    if len(attributes) <= _INIT_ATTRIBUTE_COUNT:
+        return {}, None
+    fields = {
+        name: attributes[name]
+        for name in islice(attributes, _INIT_ATTRIBUTE_COUNT, None)
+        if name not in _RECORD_ATTRIBUTES
+    }
+    bridged = attributes.get(FIELDS_ATTRIBUTE)
+    if bridged:
+        fields.update(bridged)
+    if TRUSTED_ATTRIBUTE in fields and fields[TRUSTED_ATTRIBUTE].__class__ is TrustedFields:
+        return fields, _vouched(fields[TRUSTED_ATTRIBUTE], fields)
+    return fields, None
+
+
+def record_message(record: logging.LogRecord) -> str:
+    """The formatted message; never raises, truncated past MAX_MESSAGE_CHARS."""
+    msg = record.msg
+    if msg.__class__ is str and not record.args and len(msg) <= MAX_MESSAGE_CHARS:
+        return msg  # the commonest message, without the general case's checks
+    return _message(record)
+
+
+def level_name(record: logging.LogRecord) -> str:
+    return _LEVEL_NAMES.get(record.levelname) or record.levelname.lower()
 
 
 def _vouched(voucher: TrustedFields, fields: dict[str, Any]) -> TrustedFields | None:

