@@ -18,6 +18,7 @@ from python_logging.events import FIELDS_ATTRIBUTE, LogEvent
 from python_logging.pipeline import Pipeline
 
 _LEVELS = {"TRACE": 5, "SUCCESS": logging.INFO}
+_LEVEL_NAMES = {name: name.lower() for name in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")}
 _sink_id: int | None = None
 
 
@@ -76,21 +77,38 @@ class LoguruSink:
                 record = record or to_record(entry)
                 handler.handle(record)
             else:
-                line = line or self._pipeline.render_event(to_event(entry))
+                line = line or self._render(entry)
                 write_line(line)
+
+    def _render(self, entry: dict[str, Any]) -> bytes:
+        if entry["exception"] is None:  # the common line: no LogEvent needed
+            line = self._pipeline.render_parts(*_parts(entry), dict(entry["extra"]))
+            if line is not None:
+                return line
+        return self._pipeline.render_event(to_event(entry))
+
+
+def _parts(
+    entry: dict[str, Any],
+) -> tuple[float, str, str, str, tuple[str, int, str], int, str]:
+    """(timestamp, level, message, logger, origin, pid, thread) of a loguru record."""
+    level = entry["level"].name
+    return (
+        entry["time"].timestamp(),
+        _LEVEL_NAMES.get(level) or level.lower(),
+        entry["message"],
+        entry["name"] or "loguru",
+        (entry["file"].name, entry["line"], entry["function"]),
+        entry["process"].id,
+        entry["thread"].name,
+    )
 
 
 def to_event(entry: dict[str, Any]) -> LogEvent:
     exception = entry["exception"]
+    timestamp, level, message, logger, origin, pid, thread = _parts(entry)
     return LogEvent(
-        entry["time"].timestamp(),
-        entry["level"].name.lower(),
-        entry["message"],
-        entry["name"] or "loguru",
-        entry["process"].id,
-        entry["thread"].name,
-        (entry["file"].name, entry["line"], entry["function"]),
-        dict(entry["extra"]),
+        timestamp, level, message, logger, pid, thread, origin, dict(entry["extra"]),
         exception.value if exception else None,
     )
 

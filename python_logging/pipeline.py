@@ -154,12 +154,14 @@ class Pipeline:
     def render_record(self, record: logging.LogRecord) -> bytes:
         """One JSON line (with newline) for a stdlib record. Never raises."""
         if record.exc_info is None:
-            try:
-                return self._render(self.record_doc(record))
-            except Exception:  # the general path below reports it
-                # ... and writes the fallback line; a redaction failure before this
-                # point is then counted twice, the only trace of the retry.
-                pass
+            fields, trusted = record_fields(record)
+            line = self.render_parts(
+                record.created, level_name(record), record_message(record), record.name,
+                (record.filename, record.lineno, record.funcName), record.process,
+                record.threadName, fields, trusted,
+            )
+            if line is not None:
+                return line
         try:
             event = from_record(record)
         except Exception as exc:
@@ -170,19 +172,32 @@ class Pipeline:
             )
         return self.render_event(event)
 
-    def record_doc(self, record: logging.LogRecord) -> dict[str, Any]:
-        """`process(from_record(record))` for a record without an exception, minus the
-        `LogEvent`: the same steps on the record's parts, a fifth cheaper per line."""
-        fields, trusted = record_fields(record)
-        message = record_message(record)
-        fragment = self.context_fragment()
-        if self._redaction is not None:
-            message, fields, trusted = self._redaction.parts(message, fields, trusted)
-        return build_doc(
-            self.identity, fragment, record.created, level_name(record), message, record.name,
-            (record.filename, record.lineno, record.funcName), record.process,
-            record.threadName, trusted, fields, None,
-        )
+    def render_parts(
+        self,
+        timestamp: float,
+        level: str,
+        message: str,
+        logger: str,
+        origin: tuple[str, int, str] | None,
+        pid: int | None,
+        thread: str | None,
+        fields: dict[str, Any],
+        trusted: TrustedFields | None = None,
+    ) -> bytes | None:
+        """`render_event` for a line without an exception, minus the `LogEvent` (a fifth
+        of the per-line cost): the same steps on the line's parts. None when anything
+        fails: the caller then takes `render_event`, which reports the failure and
+        writes the fallback line (a redaction failure is then counted twice)."""
+        try:
+            fragment = self.context_fragment()
+            if self._redaction is not None:
+                message, fields, trusted = self._redaction.parts(message, fields, trusted)
+            return self._render(build_doc(
+                self.identity, fragment, timestamp, level, message, logger, origin, pid,
+                thread, trusted, fields, None,
+            ))
+        except Exception:
+            return None
 
     def fallback_doc(self, event: LogEvent, exc: BaseException) -> dict[str, Any]:
         """A minimal line keeping only what is certainly safe to keep."""

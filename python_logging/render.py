@@ -24,10 +24,11 @@ class Renderer:
     def __init__(self, scrub_text: Callable[[str], str] | None = None) -> None:
         # Text made from unknown objects (their repr) can hold secrets too.
         self._scrub = scrub_text or (lambda text: text)
+        self._default_hook = self._default  # bound once, not once per line
 
     def __call__(self, doc: dict[str, Any]) -> bytes:
         try:
-            line = orjson.dumps(doc, default=self._default, option=_OPTIONS)
+            line = orjson.dumps(doc, default=self._default_hook, option=_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):
             line = None
         if line is None or len(line) > MAX_LINE_BYTES:

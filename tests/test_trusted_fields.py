@@ -234,4 +234,24 @@ def test_record_path_and_event_path_give_the_same_line():
         for extra in ({}, {"order_id": 5, "token": "abc"}, {"error": "text", "labels": [1]},
                       access_fields()[2]):
             record = make_record(extra)
-            assert pipe.record_doc(record) == pipe.process(to_event(record))
+            assert pipe.render_record(record) == pipe.render_event(to_event(record))
+
+
+def test_loguru_lines_give_the_same_line_on_both_paths():
+    from loguru import logger
+
+    from python_logging.loguru_bridge import LoguruSink, to_event
+
+    pipe = pipeline()
+    sink = LoguruSink(pipe, [])
+    messages = []
+    handler_id = logger.add(messages.append, format="{message}")
+    try:
+        with request_context("req-1"):
+            logger.bind(order_id=5, token="abc", error="text").info("paid {}", "x@example.com")
+            for message in messages:
+                entry = message.record
+                assert sink._render(entry) == pipe.render_event(to_event(entry))
+    finally:
+        logger.remove(handler_id)
+    assert messages and b"x@example.com" not in sink._render(messages[0].record)
