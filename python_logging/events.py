@@ -10,15 +10,13 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from contextvars import ContextVar
 from itertools import islice
 from typing import Any
 
 # Attribute a bridge (loguru) sets on a LogRecord to hand over structured fields
 # without clashing with LogRecord's own attributes.
 FIELDS_ATTRIBUTE = "_python_logging_fields"
-# Attribute python_logging's own code (the access line) sets to vouch for some of its
-# `extra` fields; see `TrustedFields`.
-TRUSTED_ATTRIBUTE = "_python_logging_trusted"
 MAX_MESSAGE_CHARS = 32_000
 
 _RECORD_ATTRIBUTES = frozenset(
@@ -30,18 +28,18 @@ _INIT_ATTRIBUTE_COUNT = len(logging.LogRecord("", 0, "", 0, "", None, None).__di
 
 
 class TrustedFields:
-    """Top-level `extra` fields built by python_logging itself, vouched for by their builder.
+    """Nested ECS fields built by python_logging itself, vouched for by their builder.
 
     The builder guarantees that every key is a constant of ours (no sensitive key, no
     dot), every value fits its ECS field, and every user-controlled string is listed in
     `texts` (paths of nested keys), so the pipeline only scans those strings and merges
     the rest without the redaction walk and the fit checks.
 
-    It vouches by identity: `from_record` trusts a record attribute only when it *is*
-    the object held here and this is a genuine `TrustedFields`. A user's `extra` under
-    the same attribute name (a plain dict, say) is an ordinary field and gets the full
-    treatment; a handler or filter that replaces a vouched-for attribute loses the trust
-    for it.
+    A voucher never travels on the record, where a user's `extra` could imitate it and
+    other formatters would print it: `handle_vouched` names the record it covers in a
+    context variable while the record is handled. `record_fields` trusts it only for that
+    very record, and only while every vouched field on the record is still the very
+    object held here (a filter that replaced one loses the trust for all).
     """
 
     __slots__ = ("fields", "texts")
@@ -49,10 +47,6 @@ class TrustedFields:
     def __init__(self, fields: dict[str, Any], texts: tuple[tuple[str, ...], ...] = ()) -> None:
         self.fields = fields
         self.texts = texts
-
-    def extra(self) -> dict[str, Any]:
-        """The `extra` of the log call: the fields themselves plus this voucher."""
-        return {**self.fields, TRUSTED_ATTRIBUTE: self}
 
     def redacted(self, redact_text: Callable[[str], str]) -> TrustedFields:
         """Every listed text redacted (self when none changes); copies only changed dicts."""
@@ -159,8 +153,9 @@ def record_fields(record: logging.LogRecord) -> tuple[dict[str, Any], TrustedFie
     bridged = attributes.get(FIELDS_ATTRIBUTE)
     if bridged:
         fields.update(bridged)
-    if TRUSTED_ATTRIBUTE in fields and fields[TRUSTED_ATTRIBUTE].__class__ is TrustedFields:
-        return fields, _vouched(fields[TRUSTED_ATTRIBUTE], fields)
+    vouched = _vouched_record.get()
+    if vouched is not None and vouched[0] is record:
+        return fields, _vouched(vouched[1], fields)
     return fields, None
 
 
@@ -176,9 +171,28 @@ def level_name(record: logging.LogRecord) -> str:
     return _LEVEL_NAMES.get(record.levelname) or record.levelname.lower()
 
 
+def handle_vouched(
+    logger: logging.Logger, record: logging.LogRecord, voucher: TrustedFields
+) -> None:
+    """`logger.handle(record)`, with `voucher` covering the record's fields meanwhile.
+
+    Handlers that format later, in another thread (a `QueueListener`), don't see the
+    voucher: their lines get the full treatment, which gives the same line.
+    """
+    token = _vouched_record.set((record, voucher))
+    try:
+        logger.handle(record)
+    finally:
+        _vouched_record.reset(token)
+
+
+_vouched_record: ContextVar[tuple[logging.LogRecord, TrustedFields] | None] = ContextVar(
+    "python_logging_vouched_record", default=None
+)
+
+
 def _vouched(voucher: TrustedFields, fields: dict[str, Any]) -> TrustedFields | None:
     """Move the fields `voucher` vouches for (by identity) out of the user's `fields`."""
-    del fields[TRUSTED_ATTRIBUTE]
     vouched = voucher.fields
     for name, value in vouched.items():
         if fields.get(name) is not value:  # replaced or removed since: no trust, none of it

@@ -21,7 +21,7 @@ from typing import Any
 from python_logging.capture import capture_once, deduplicate_errors_of
 from python_logging.config import ConfigError
 from python_logging.context import add_trusted_context_fields, request_context
-from python_logging.events import TrustedFields
+from python_logging.events import TrustedFields, handle_vouched
 
 DEFAULT_HEADER = "X-Request-ID"
 access_logger = logging.getLogger("python_logging.access")
@@ -214,7 +214,7 @@ class ObservedRequest(AbstractContextManager):
     def _log_access(self, duration_ns: int) -> None:
         if not access_logger.isEnabledFor(access_level(self, duration_ns)):
             return  # nothing to build: the line would be filtered out
-        level, message, extra = access_line(self, duration_ns)
+        level, message, extra, voucher = access_line(self, duration_ns)
         if logging._srcfile is None:  # the app turned caller look-ups off (logging HOWTO)
             access_logger.log(level, message, extra=extra)
         else:
@@ -223,11 +223,14 @@ class ObservedRequest(AbstractContextManager):
                 access_logger.name, level, __file__, sys._getframe().f_lineno, message, (),
                 None, "_log_access", extra,
             )
-            access_logger.handle(record)
+            handle_vouched(access_logger, record, voucher)
 
 
-def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str, dict[str, Any]]:
-    """(level, message, nested ECS fields) of the access line; WARNING when slow or 5xx.
+def access_line(
+    request: ObservedRequest, duration_ns: int
+) -> tuple[int, str, dict[str, Any], TrustedFields]:
+    """(level, message, nested ECS fields, the voucher for those we built) of the access
+    line; WARNING when slow or 5xx.
 
     Method, path, trace ID and user are context fields of the request: the pipeline
     adds them to this line as to every other line of the request.
@@ -260,12 +263,11 @@ def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str, d
     if request.user_agent:
         fields["user_agent"] = {"original": request.user_agent}
         texts.append(_USER_AGENT)
-    extra = TrustedFields(fields, tuple(texts)).extra()
-    extra.update(untrusted)
+    extra = {**fields, **untrusted}
     message = f"{request.method} {request.path} {status or '-'} {millis:.1f} ms"
     if _is_slow(request, duration_ns):
         message = f"slow request: {message} (over {slow_ms:g} ms)"
-    return level, message, extra
+    return level, message, extra, TrustedFields(fields, tuple(texts))
 
 
 def access_level(request: ObservedRequest, duration_ns: int) -> int:

@@ -22,7 +22,7 @@ from python_logging.context import (
     vouched_context,
 )
 from python_logging.ecs import ServiceIdentity
-from python_logging.events import TRUSTED_ATTRIBUTE, TrustedFields, from_record
+from python_logging.events import from_record, handle_vouched, record_fields
 from python_logging.pipeline import Pipeline
 from python_logging.redaction import Redactor
 
@@ -36,10 +36,12 @@ def pipeline():
 
 
 def access_fields(query=SECRET_QUERY, client="127.0.0.1", agent=SECRET_AGENT, status=200):
+    """(extra, voucher) of an access line."""
     request = web.ObservedRequest(web.middleware_settings(), method="GET", path="/items",
                                   query=query, client=client, user_agent=agent)
     request.status = status
-    return web.access_line(request, 1_234_567)
+    _level, _message, extra, voucher = web.access_line(request, 1_234_567)
+    return extra, voucher
 
 
 def make_record(extra, created=1_700_000_000.25):
@@ -50,13 +52,36 @@ def make_record(extra, created=1_700_000_000.25):
     return record
 
 
-def plain(extra):
-    """The same fields without the voucher: the full redaction walk and fit checks."""
-    return {k: v for k, v in extra.items() if k != TRUSTED_ATTRIBUTE}
-
-
 def render(record, pipe=None):
+    """The line of a record given the full treatment."""
     return json.loads((pipe or pipeline()).render_record(record))
+
+
+class Rendering(logging.Handler):
+    def __init__(self, pipe):
+        super().__init__()
+        self.pipe = pipe
+        self.lines = []
+        self.trusted = []
+
+    def emit(self, record):
+        self.trusted.append(record_fields(record)[1])
+        self.lines.append(json.loads(self.pipe.render_record(record)))
+
+
+def render_vouched(record, voucher, pipe=None):
+    """The line of a record handled with a voucher, as the middleware logs it."""
+    logger = logging.getLogger("tests.trusted")
+    logger.propagate = False
+    handler = Rendering(pipe or pipeline())
+    logger.addHandler(handler)
+    try:
+        handle_vouched(logger, record, voucher)
+    finally:
+        logger.removeHandler(handler)
+    [doc] = handler.lines
+    [trusted] = handler.trusted
+    return doc, trusted
 
 
 CONTEXTS = [
@@ -72,12 +97,12 @@ CONTEXTS = [
 @pytest.mark.parametrize("bound", CONTEXTS)
 @pytest.mark.parametrize("client", ["127.0.0.1", "::1", "worker-1 j.doe@example.com", None])
 def test_trusted_access_line_equals_the_full_treatment(bound, client):
-    _level, _message, extra = access_fields(client=client)
-    assert isinstance(extra[TRUSTED_ATTRIBUTE], TrustedFields)
+    extra, voucher = access_fields(client=client)
     with request_context("req-1"):
         add_context_fields(bound)
-        fast = render(make_record(extra))
-        full = render(make_record(plain(extra)))
+        fast, trusted = render_vouched(make_record(extra), voucher)
+        full = render(make_record(extra))
+    assert trusted is not None  # the fast path was taken
     assert fast == full
     assert "s3cr3t" not in json.dumps(fast) and "abcdefghijklmnop" not in json.dumps(fast)
     if client and "@" in client:
@@ -85,57 +110,79 @@ def test_trusted_access_line_equals_the_full_treatment(bound, client):
 
 
 def test_trusted_texts_are_redacted_and_the_rest_is_kept():
-    _level, _message, extra = access_fields()
-    doc = render(make_record(extra))
+    extra, voucher = access_fields()
+    record = make_record(extra)
+    doc, _trusted = render_vouched(record, voucher)
     assert doc["url"]["query"] == "a=1&access_token=[REDACTED]"
     assert doc["user_agent"]["original"] == "curl/8 Bearer [REDACTED]"
     assert doc["http"]["response"]["status_code"] == 200
     assert doc["event"]["duration"] == 1_234_567 and doc["event"]["dataset"] == "checkout-api"
     assert doc["client"] == {"address": "127.0.0.1", "ip": "127.0.0.1"}
-    assert TRUSTED_ATTRIBUTE not in doc
-    # the record's own values are never changed by the pipeline
-    assert extra["url"]["query"] == SECRET_QUERY
+    # the record is what it always was: the fields, nothing added, nothing changed
+    added = set(record.__dict__) - set(make_record(None).__dict__) - {"message"}  # by pytest
+    assert added == set(extra)
+    assert record.url == {"query": SECRET_QUERY}
 
 
 def test_without_redaction_trusted_texts_stay_as_they_are():
-    _level, _message, extra = access_fields()
-    doc = render(make_record(extra), Pipeline(IDENTITY))
+    extra, voucher = access_fields()
+    doc, _trusted = render_vouched(make_record(extra), voucher, Pipeline(IDENTITY))
     assert doc["url"]["query"] == SECRET_QUERY
 
 
 def test_a_status_that_is_not_an_int_takes_the_checked_path():
-    _level, _message, extra = access_fields(status=True)
-    assert "http" not in extra[TRUSTED_ATTRIBUTE].fields
-    doc = render(make_record(extra))
+    extra, voucher = access_fields(status=True)
+    assert "http" not in voucher.fields
+    doc, trusted = render_vouched(make_record(extra), voucher)
+    assert trusted is not None
     assert "status_code" not in doc.get("http", {}).get("response", {})
     assert doc["labels"]["http_response_status_code"] is True
 
 
-def test_user_extra_under_the_trusted_name_is_redacted_like_any_field():
-    smuggled = {TRUSTED_ATTRIBUTE: {"password": "hunter2", "note": "token=abc123def"}}
-    doc = render(make_record(smuggled))
-    assert "hunter2" not in json.dumps(doc) and "abc123def" not in json.dumps(doc)
-    assert doc[TRUSTED_ATTRIBUTE]["password"] == "[REDACTED]"
+def test_no_record_is_trusted_outside_handle_vouched():
+    extra, _voucher = access_fields()
+    assert record_fields(make_record(extra))[1] is None
+    assert from_record(make_record(extra)).trusted is None
+
+
+def test_a_voucher_covers_only_the_record_it_was_given_with():
+    extra, voucher = access_fields()
+    other = make_record({"url": {"query": "password=hunter2"}})
+    seen = []
+
+    class LogsAnother(logging.Handler):
+        def emit(self, record):
+            seen.append((record_fields(record)[1], record_fields(other)[1]))
+
+    logger = logging.getLogger("tests.trusted.other")
+    logger.propagate = False
+    handler = LogsAnother()
+    logger.addHandler(handler)
+    try:
+        handle_vouched(logger, make_record(extra), voucher)
+    finally:
+        logger.removeHandler(handler)
+    assert seen == [(voucher, None)]
+    assert "hunter2" not in json.dumps(render(other))
 
 
 def test_a_voucher_only_covers_the_very_objects_it_holds():
-    voucher = TrustedFields({"url": {"query": "q=1"}}, (("url", "query"),))
-    # the user's own `url` next to a voucher for a different object: no trust at all
-    extra = {"url": {"query": "password=hunter2", "password": "x"}, TRUSTED_ATTRIBUTE: voucher}
-    event = from_record(make_record(extra))
-    assert event.trusted is None and "url" in event.fields
-    doc = render(make_record(extra))
+    _extra, voucher = access_fields()
+    # the record's own `url` is another object than the vouched one: no trust at all
+    record = make_record({**voucher.fields, "url": {"query": "password=hunter2", "password": "x"}})
+    doc, trusted = render_vouched(record, voucher)
+    assert trusted is None
     assert "hunter2" not in json.dumps(doc)
     assert doc["url"]["password"] == "[REDACTED]"
 
 
 def test_a_record_attribute_replaced_after_the_call_loses_the_trust():
-    _level, _message, extra = access_fields()
+    extra, voucher = access_fields()
     record = make_record(extra)
     record.url = {"query": "password=hunter2"}  # a filter rewrote it
-    event = from_record(record)
-    assert event.trusted is None
-    assert "hunter2" not in json.dumps(render(record))
+    doc, trusted = render_vouched(record, voucher)
+    assert trusted is None
+    assert "hunter2" not in json.dumps(doc)
 
 
 def test_generated_request_ids_are_random_canonical_uuid4s():
@@ -232,7 +279,7 @@ def test_record_path_and_event_path_give_the_same_line():
     with request_context("req-1"):
         add_context_fields({"user": {"id": "7"}})
         for extra in ({}, {"order_id": 5, "token": "abc"}, {"error": "text", "labels": [1]},
-                      access_fields()[2]):
+                      access_fields()[0]):
             record = make_record(extra)
             assert pipe.render_record(record) == pipe.render_event(to_event(record))
 
