@@ -230,11 +230,13 @@ def merge_trusted(
         if existing is None:
             doc[key] = value
         elif value.__class__ is dict:
-            if existing.__class__ is dict:
+            if existing.__class__ is not dict:
+                merge_fields(doc, {key: value}, labels, path)  # a clash: labels decide
+            elif existing.keys().isdisjoint(value):  # the usual case: one merge in C
+                doc[key] = {**existing, **value}
+            else:
                 target = doc[key] = existing.copy()
                 merge_trusted(target, value, labels, path + "." + key if path else key)
-            else:
-                merge_fields(doc, {key: value}, labels, path)  # a clash: labels decide
         elif existing.__class__ is not dict:
             doc[key] = value
         else:
