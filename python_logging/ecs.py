@@ -80,29 +80,29 @@ def context_fragment(
 
 def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment) -> None:
     """Build `event.doc` (see `build_doc`)."""
+    head = (event.timestamp, event.level, event.logger, event.origin, event.pid, event.thread)
     event.doc = build_doc(
-        identity, fragment, event.timestamp, event.level, event.message, event.logger,
-        event.origin, event.pid, event.thread, event.trusted, event.fields, event.error,
+        identity, fragment, head, event.message, event.trusted, event.fields, event.error
     )
+
+
+# (timestamp, level, logger, origin, pid, thread) of one line.
+LineHead = tuple[float, str, str, "tuple[str, int, str] | None", "int | None", "str | None"]
 
 
 def build_doc(
     identity: ServiceIdentity,
     fragment: ContextFragment,
-    timestamp: float,
-    level: str,
+    head: LineHead,
     message: str,
-    logger: str,
-    origin: tuple[str, int, str] | None,
-    pid: int | None,
-    thread: str | None,
     trusted: TrustedFields | None,
     fields: Mapping[Any, Any],
     error: tuple[str, str, str] | None,
 ) -> dict[str, Any]:
     """The ECS document of one line: fixed fields first (in the ECS logging spec's
     order), then the request context, python_logging's own fields, the user's fields
-    and the error. Takes the parts one by one so stdlib records need no `LogEvent`."""
+    and the error. Takes the line's parts, so stdlib records need no `LogEvent`."""
+    timestamp, level, logger, origin, pid, thread = head
     log = _log_objects.get((logger, origin)) or _log_object(logger, origin)
     process = _process_objects.get((pid, thread)) or _process_object(pid, thread)
     doc: dict[str, Any] = {

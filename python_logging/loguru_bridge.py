@@ -14,6 +14,7 @@ import contextlib
 import logging
 from typing import Any
 
+from python_logging.ecs import LineHead
 from python_logging.events import FIELDS_ATTRIBUTE, LogEvent
 from python_logging.pipeline import Pipeline
 
@@ -88,25 +89,23 @@ class LoguruSink:
         return self._pipeline.render_event(to_event(entry))
 
 
-def _parts(
-    entry: dict[str, Any],
-) -> tuple[float, str, str, str, tuple[str, int, str], int, str]:
-    """(timestamp, level, message, logger, origin, pid, thread) of a loguru record."""
+def _parts(entry: dict[str, Any]) -> tuple[LineHead, str]:
+    """(line head, message) of a loguru record."""
     level = entry["level"].name
-    return (
+    head = (
         entry["time"].timestamp(),
         _LEVEL_NAMES.get(level) or level.lower(),
-        entry["message"],
         entry["name"] or "loguru",
         (entry["file"].name, entry["line"], entry["function"]),
         entry["process"].id,
         entry["thread"].name,
     )
+    return head, entry["message"]
 
 
 def to_event(entry: dict[str, Any]) -> LogEvent:
     exception = entry["exception"]
-    timestamp, level, message, logger, origin, pid, thread = _parts(entry)
+    (timestamp, level, logger, origin, pid, thread), message = _parts(entry)
     return LogEvent(
         timestamp, level, message, logger, pid, thread, origin, dict(entry["extra"]),
         exception.value if exception else None,

@@ -14,6 +14,7 @@ from typing import Any
 from python_logging import context
 from python_logging.ecs import (
     ContextFragment,
+    LineHead,
     ServiceIdentity,
     build_doc,
     context_fragment,
@@ -155,11 +156,12 @@ class Pipeline:
         """One JSON line (with newline) for a stdlib record. Never raises."""
         if record.exc_info is None:
             fields, trusted = record_fields(record)
-            line = self.render_parts(
-                record.created, level_name(record), record_message(record), record.name,
+            head = (
+                record.created, level_name(record), record.name,
                 (record.filename, record.lineno, record.funcName), record.process,
-                record.threadName, fields, trusted,
+                record.threadName,
             )
+            line = self.render_parts(head, record_message(record), fields, trusted)
             if line is not None:
                 return line
         try:
@@ -174,13 +176,8 @@ class Pipeline:
 
     def render_parts(
         self,
-        timestamp: float,
-        level: str,
+        head: LineHead,
         message: str,
-        logger: str,
-        origin: tuple[str, int, str] | None,
-        pid: int | None,
-        thread: str | None,
         fields: dict[str, Any],
         trusted: TrustedFields | None = None,
     ) -> bytes | None:
@@ -192,10 +189,9 @@ class Pipeline:
             fragment = self.context_fragment()
             if self._redaction is not None:
                 message, fields, trusted = self._redaction.parts(message, fields, trusted)
-            return self._render(build_doc(
-                self.identity, fragment, timestamp, level, message, logger, origin, pid,
-                thread, trusted, fields, None,
-            ))
+            return self._render(
+                build_doc(self.identity, fragment, head, message, trusted, fields, None)
+            )
         except Exception:
             return None
 
