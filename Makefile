@@ -29,3 +29,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+
+# Several processes writing through tiny rotation thresholds; see bench/RESULTS.md (stress).
+stress: install
+	$(PY) bench/stress.py
