@@ -8,6 +8,7 @@ Nothing here ever raises into the application: failures go to `failures`.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -127,7 +128,8 @@ class ECSFileHandler(logging.Handler):
 
     def handleError(self, record: logging.LogRecord) -> None:
         """Count instead of printing a traceback into the application's stderr."""
-        failures.record(self._site, RuntimeError(f"emit failed for a record from {record.name}"))
+        exc = sys.exc_info()[1] or RuntimeError(f"emit failed for a record from {record.name}")
+        failures.record(self._site, exc)
 
     def wait_maintenance(self, timeout: float = 10.0) -> bool:
         """Wait until background retention/compression is idle (tests, benchmarks)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -165,3 +166,30 @@ PERMISSION_CHILD = """
     print(json.dumps(failure_counts()))
 """
 
+
+
+def test_short_writes_are_completed(tmp_path, make_handler, clean_failures, monkeypatch):
+    real_write = os.write
+
+    def at_most_seven_bytes(fd: int, data) -> int:
+        return real_write(fd, bytes(data[:7]))
+
+    handler = make_handler()
+    monkeypatch.setattr(os, "write", at_most_seven_bytes)
+    handler.write_line(line(1))
+    handler.write_line(line(2))
+    monkeypatch.undo()
+    assert handler.path.read_bytes() == line(1) + line(2)
+    assert failure_counts() == {}
+
+
+def test_handle_error_counts_without_a_traceback(make_handler, clean_failures, capsys):
+    handler = make_handler()
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", None, None)
+    try:
+        raise OSError("disk on fire")
+    except OSError:
+        handler.handleError(record)
+    err = capsys.readouterr().err
+    assert "disk on fire" in err and "Traceback" not in err
+    assert failure_counts() == {f"write {handler.path}": 1}
