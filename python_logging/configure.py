@@ -1,0 +1,115 @@
+"""`setup_logging()`: validate the configuration, then (re)install handlers on the root logger.
+
+Idempotent: handlers installed by an earlier call are closed and replaced, handlers the
+application added itself are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from python_logging import context, loguru_bridge
+from python_logging.config import ConfigError, LoggingConfig, load_config
+from python_logging.ecs import ServiceIdentity
+from python_logging.formatter import ConsoleHandler, ECSFormatter, PrettyFormatter, wants_colour
+from python_logging.handlers import ECSFileHandler
+from python_logging.pipeline import Pipeline
+from python_logging.redaction import Redactor
+
+_installed: list[logging.Handler] = []
+_active_redactor: Redactor | None = None
+
+
+def setup_logging(
+    config: str | os.PathLike[str] | Mapping[str, Any] | None = None, **overrides: Any
+) -> LoggingConfig:
+    """Send stdlib logging (and loguru, when installed) to ECS JSON files and the console.
+
+    `config` is a YAML file path, a mapping with the same keys, or None (defaults plus
+    environment variables). Returns the effective configuration. Raises `ConfigError`
+    naming the key for any bad value, before anything is changed.
+    """
+    cfg = load_config(config, overrides)
+    redactor = _build_redactor(cfg) if cfg.redaction.enabled else None
+    pipeline = Pipeline(
+        ServiceIdentity(cfg.service.name, cfg.service.version, cfg.service.environment), redactor
+    )
+    handlers = _build_handlers(cfg, pipeline)
+
+    global _active_redactor
+    _active_redactor = redactor
+    context.configure_request_ids(cfg.request_id.max_length)
+    root = logging.getLogger()
+    _remove_installed(root)
+    root.setLevel(cfg.level)
+    for handler in handlers:
+        root.addHandler(handler)
+        _installed.append(handler)
+    logging.captureWarnings(True)
+    if loguru_bridge.loguru_available():
+        loguru_bridge.install(logging.getLevelName(cfg.level), pipeline, handlers)
+    return cfg
+
+
+def _build_redactor(cfg: LoggingConfig) -> Redactor:
+    try:
+        return Redactor(
+            keys=cfg.redaction.keys, patterns=cfg.redaction.patterns, mask=cfg.redaction.mask
+        )
+    except ValueError as exc:
+        raise ConfigError("redaction.keys", str(exc)) from None
+
+
+def _build_handlers(cfg: LoggingConfig, pipeline: Pipeline) -> list[logging.Handler]:
+    handlers: list[logging.Handler] = []
+    if cfg.file.enabled:
+        file_handler = ECSFileHandler(
+            cfg.file.dir,
+            cfg.service.name,
+            max_bytes=cfg.file.max_bytes,
+            when=cfg.file.when,
+            backup_count=cfg.file.backup_count,
+            retention_days=cfg.file.retention_days,
+            compress=cfg.file.compress,
+        )
+        file_handler.setFormatter(ECSFormatter(pipeline))
+        handlers.append(file_handler)
+    if cfg.console.enabled:
+        console = ConsoleHandler()
+        if cfg.console.format == "json":
+            console.setFormatter(ECSFormatter(pipeline))
+        else:
+            console.setFormatter(PrettyFormatter(pipeline, colour=wants_colour(console.stream)))
+        console.setLevel(cfg.console.level or cfg.level)
+        handlers.append(console)
+    return handlers
+
+
+def _remove_installed(root: logging.Logger) -> None:
+    while _installed:
+        handler = _installed.pop()
+        root.removeHandler(handler)
+        handler.close()
+
+
+def redact(value: Any) -> Any:
+    """Redact secrets from a value (nested dicts, lists, strings) as log lines are redacted.
+
+    Uses the configuration of the last `setup_logging()` call, or the built-in rules
+    before any call. With redaction disabled in the configuration, the built-in rules
+    still apply here: an explicit call always redacts.
+    """
+    return (_active_redactor or _default_redactor()).redact(value)
+
+
+_fallback: Redactor | None = None
+
+
+def _default_redactor() -> Redactor:
+    global _fallback
+    if _fallback is None:
+        _fallback = Redactor()
+    return _fallback

@@ -1,0 +1,121 @@
+"""Route loguru's `logger` into the same pipeline and files as stdlib logging.
+
+A loguru message becomes a `LogEvent` (bound values as structured fields) rendered by
+the same pipeline and appended by the same file writer, so `logger.bind(order_id=1)
+.info(...)` lands next to stdlib lines with the same fields, context and redaction.
+Handlers that need a stdlib `LogRecord` (the console, any handler with filters such as
+sampling) get one built for them; the file path skips that cost.
+loguru's `diagnose` (local variables in tracebacks) stays off: they leak secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from python_logging.events import FIELDS_ATTRIBUTE, LogEvent
+from python_logging.pipeline import Pipeline
+
+_LEVELS = {"TRACE": 5, "SUCCESS": logging.INFO}
+_sink_id: int | None = None
+
+
+def loguru_available() -> bool:
+    try:
+        import loguru  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def install(level: int, pipeline: Pipeline, handlers: list[logging.Handler]) -> None:
+    """(Re)install our sink on loguru's global logger, removing loguru's default stderr sink."""
+    from loguru import logger
+
+    global _sink_id
+    uninstall()
+    with contextlib.suppress(ValueError):  # the default stderr sink would print lines twice
+        logger.remove(0)
+    _sink_id = logger.add(
+        LoguruSink(pipeline, handlers),
+        level=level,
+        format="{message}",
+        diagnose=False,
+        backtrace=False,
+        colorize=False,
+        catch=True,
+    )
+
+
+def uninstall() -> None:
+    global _sink_id
+    if _sink_id is None:
+        return
+    from loguru import logger
+
+    with contextlib.suppress(ValueError):
+        logger.remove(_sink_id)
+    _sink_id = None
+
+
+class LoguruSink:
+    def __init__(self, pipeline: Pipeline, handlers: list[logging.Handler]) -> None:
+        self._pipeline = pipeline
+        self._handlers = handlers
+
+    def __call__(self, message: Any) -> None:
+        entry = message.record
+        levelno = _LEVELS.get(entry["level"].name, entry["level"].no)
+        line = record = None
+        for handler in self._handlers:
+            if levelno < handler.level:
+                continue
+            write_line = getattr(handler, "write_line", None)
+            if write_line is None or handler.filters:
+                record = record or to_record(entry)
+                handler.handle(record)
+            else:
+                line = line or self._pipeline.render_event(to_event(entry))
+                write_line(line)
+
+
+def to_event(entry: dict[str, Any]) -> LogEvent:
+    exception = entry["exception"]
+    return LogEvent(
+        entry["time"].timestamp(),
+        entry["level"].name.lower(),
+        entry["message"],
+        entry["name"] or "loguru",
+        entry["process"].id,
+        entry["thread"].name,
+        (entry["file"].name, entry["line"], entry["function"]),
+        dict(entry["extra"]),
+        exception.value if exception else None,
+    )
+
+
+def to_record(entry: dict[str, Any]) -> logging.LogRecord:
+    level_name = entry["level"].name
+    levelno = _LEVELS.get(level_name, entry["level"].no)
+    exception = entry["exception"]
+    exc_info = (exception.type, exception.value, exception.traceback) if exception else None
+    file = entry["file"]
+    record = logging.LogRecord(
+        name=entry["name"] or "loguru",
+        level=levelno,
+        pathname=file.path,
+        lineno=entry["line"],
+        msg=entry["message"],
+        args=None,
+        exc_info=exc_info,
+        func=entry["function"],
+    )
+    record.levelname = level_name
+    record.created = entry["time"].timestamp()
+    record.msecs = (record.created - int(record.created)) * 1000
+    record.process = entry["process"].id
+    record.threadName = entry["thread"].name
+    if entry["extra"]:
+        record.__dict__[FIELDS_ATTRIBUTE] = entry["extra"]
+    return record

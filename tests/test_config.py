@@ -1,0 +1,85 @@
+"""Configuration: sources, precedence and errors that name the key."""
+
+from pathlib import Path
+
+import pytest
+
+from python_logging.config import ConfigError, load_config
+
+NO_ENV: dict[str, str] = {}
+
+
+def test_defaults():
+    cfg = load_config(None, environ=NO_ENV)
+    assert cfg.service.name == "app"
+    assert cfg.level == "INFO"
+    assert cfg.file.dir == Path("logs")
+    assert cfg.file.max_bytes == 100_000_000
+    assert cfg.redaction.enabled is True
+    assert cfg.request_id.max_length == 128
+
+
+def test_yaml_file_mapping_overrides_and_environment(tmp_path):
+    path = tmp_path / "logging.yml"
+    path.write_text(
+        "service: {name: checkout-api, version: '1.4.2', environment: production}\n"
+        "level: info\n"
+        "file: {dir: /var/log/app, max_bytes: 10MB, when: midnight, backup_count: 5}\n"
+        "redaction: {keys: [pin], patterns: ['ORD-\\d+'], mask: '***'}\n"
+    )
+    cfg = load_config(path, overrides={"console": {"format": "json"}}, environ=NO_ENV)
+    assert cfg.service.name == "checkout-api" and cfg.service.version == "1.4.2"
+    assert cfg.level == "INFO"
+    assert cfg.file.max_bytes == 10_000_000 and cfg.file.when == "midnight"
+    assert cfg.redaction.keys == ("pin",) and cfg.redaction.mask == "***"
+    assert cfg.console.format == "json"
+
+    env = {"SERVICE_NAME": "billing", "LOG_LEVEL": "debug", "LOG_DIR": "/tmp/x"}
+    env["ENVIRONMENT"] = "qa"
+    cfg = load_config(path, environ=env)
+    assert cfg.service.name == "billing" and cfg.service.environment == "qa"
+    assert cfg.level == "DEBUG" and cfg.file.dir == Path("/tmp/x")
+    assert cfg.service.version == "1.4.2"  # untouched keys keep the file's value
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "hint"),
+    [
+        ({"file": {"max_bytes": "lots"}}, "file.max_bytes", "100MB"),
+        ({"file": {"max_byte": 5}}, "file.max_byte", "max_bytes"),
+        ({"colour": True}, "colour", "console"),
+        ({"level": "LOUD"}, "level", "WARNING"),
+        ({"file": {"when": "weekly"}}, "file.when", "midnight"),
+        ({"file": {"backup_count": 0}}, "file.backup_count", ">= 1"),
+        ({"file": {"retention_days": -1}}, "file.retention_days", "> 0"),
+        ({"console": {"format": "xml"}}, "console.format", "pretty"),
+        ({"redaction": {"patterns": ["("]}}, "redaction.patterns", "regular expression"),
+        ({"redaction": {"enabled": "maybe"}}, "redaction.enabled", "true or false"),
+        ({"service": {"name": "bad name/"}}, "service.name", "letters"),
+        ({"service": "api"}, "service", "mapping"),
+        ({"request_id": {"max_length": 0}}, "request_id.max_length", ">= 1"),
+    ],
+)
+def test_bad_values_fail_naming_the_key_and_what_is_accepted(config, key, hint):
+    with pytest.raises(ConfigError) as error:
+        load_config(config, environ=NO_ENV)
+    assert error.value.key == key
+    assert f"'{key}'" in str(error.value) and hint in str(error.value)
+
+
+def test_bad_environment_value_names_the_key():
+    with pytest.raises(ConfigError, match="'level'"):
+        load_config(None, environ={"LOG_LEVEL": "chatty"})
+
+
+def test_unreadable_or_invalid_yaml_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yml", environ=NO_ENV)
+    bad = tmp_path / "bad.yml"
+    bad.write_text("level: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad, environ=NO_ENV)
+    listing = tmp_path / "list.yml"
+    listing.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(listing, environ=NO_ENV)

@@ -1,0 +1,190 @@
+"""The formatter chain on stdlib records: field set and order, clashes, odd values."""
+
+import json
+import logging
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from python_logging.context import add_context_fields, request_context
+from python_logging.ecs import ServiceIdentity
+from python_logging.pipeline import Pipeline
+from python_logging.render import MAX_LINE_BYTES
+
+IDENTITY = ServiceIdentity("checkout-api", "1.4.2", "production")
+
+
+def make_record(msg="order %s placed", args=(7,), level=logging.INFO, exc_info=None, **extra):
+    logger = logging.getLogger("shop.orders")
+    return logger.makeRecord(
+        logger.name, level, "/app/shop/orders.py", 42, msg, args, exc_info, "place", extra or None
+    )
+
+
+def render(record, pipeline=None):
+    line = (pipeline or Pipeline(IDENTITY)).render_record(record)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    return json.loads(line)
+
+
+def flat_keys(doc, prefix=""):
+    keys = []
+    for key, value in doc.items():
+        name = f"{prefix}.{key}" if prefix else key
+        keys.extend(flat_keys(value, name) if isinstance(value, dict) else [name])
+    return keys
+
+
+def test_field_set_and_order_follow_the_ecs_logging_spec():
+    with request_context("req-1"):
+        doc = render(make_record())
+    assert list(doc)[:3] == ["@timestamp", "log.level", "message"]
+    assert flat_keys(doc)[:13] == [
+        "@timestamp",
+        "log.level",
+        "message",
+        "ecs.version",
+        "log.logger",
+        "log.origin.file.name",
+        "log.origin.file.line",
+        "log.origin.function",
+        "service.name",
+        "service.version",
+        "service.environment",
+        "event.dataset",
+        "process.pid",
+    ]
+    assert doc["message"] == "order 7 placed"
+    assert doc["log.level"] == "info"
+    assert doc["@timestamp"].endswith("Z") and len(doc["@timestamp"]) == 24  # ms precision
+    assert doc["event"]["dataset"] == "checkout-api"
+    assert doc["process"]["thread"]["name"] == "MainThread"
+    assert doc["http"]["request"]["id"] == "req-1"
+
+
+def test_no_request_id_outside_a_request_context():
+    assert "http" not in render(make_record())
+
+
+def test_extra_fields_are_kept_and_ecs_shaped_ones_merge():
+    doc = render(
+        make_record(
+            order_id=5,
+            customer={"tier": "gold"},
+            http={"request": {"method": "POST"}},
+            **{"url.path": "/orders"},
+        )
+    )
+    assert doc["order_id"] == 5
+    assert doc["customer"] == {"tier": "gold"}
+    assert doc["http"]["request"]["method"] == "POST"
+    assert doc["url"]["path"] == "/orders"
+
+
+@pytest.mark.parametrize(
+    ("extra", "label", "value"),
+    [
+        ({"error": "text"}, "error", "text"),
+        ({"http": "x"}, "http", "x"),
+        ({"service": "other"}, "service", "other"),
+        ({"log": {"level": "fake"}}, "log_level", "fake"),
+        ({"http": {"response": {"status_code": "teapot"}}}, "http_response_status_code", "teapot"),
+        ({"http": {"request": {"id": {"nested": 1}}}}, "http_request_id", '{"nested":1}'),
+    ],
+)
+def test_clashing_extra_values_move_to_labels_and_never_drop_the_line(extra, label, value):
+    with request_context("req-2"):
+        doc = render(make_record(**extra))
+    assert doc["labels"][label] == value
+    assert doc["message"] == "order 7 placed"
+    assert doc["http"]["request"]["id"] == "req-2" if "http" in doc else True
+    assert doc["service"]["name"] == "checkout-api"
+
+
+def test_reserved_top_level_keys_cannot_be_overwritten():
+    record = make_record()
+    record.__dict__["ecs.version"] = "0"
+    doc = render(record)
+    assert doc["ecs.version"] != "0"
+    assert doc["labels"]["ecs_version"] == "0"
+
+
+def test_context_fields_appear_on_every_line_and_reset_with_the_context():
+    with request_context("req-3"):
+        add_context_fields({"user": {"id": "u-9"}})
+        assert render(make_record())["user"] == {"id": "u-9"}
+    assert "user" not in render(make_record())
+
+
+class Unserialisable:
+    def __repr__(self):
+        return "<Unserialisable>"
+
+
+def test_unserialisable_values_are_rendered_with_repr():
+    doc = render(make_record(thing=Unserialisable(), raw=b"\xff", big=2**80, keys={1: "a"}))
+    assert doc["thing"] == "<Unserialisable>"
+    assert doc["big"] == str(2**80)
+    assert doc["keys"] == {"1": "a"}
+
+
+def test_cyclic_structures_terminate():
+    cycle: dict = {"name": "loop"}
+    cycle["self"] = cycle
+    items: list = [1]
+    items.append(items)
+    doc = render(make_record(cycle=cycle, items=items))
+    assert doc["cycle"]["self"] == "<cycle>"
+    assert doc["items"] == [1, "<cycle>"]
+
+
+def test_huge_values_are_truncated_with_a_marker():
+    doc = render(make_record(blob="x" * 5_000_000, many=list(range(100_000))))
+    line_size = len(json.dumps(doc))
+    assert line_size <= MAX_LINE_BYTES
+    assert "truncated" in doc["blob"]
+    assert "truncated" in doc["many"][-1]
+
+
+def test_huge_messages_are_truncated():
+    doc = render(make_record("%s", ("y" * 1_000_000,)))
+    assert len(doc["message"]) < 40_000 and "truncated" in doc["message"]
+
+
+def test_exceptions_add_error_fields_and_a_grouping_key():
+    try:
+        raise ValueError("order 12 not found")
+    except ValueError:
+        doc = render(make_record(level=logging.ERROR, exc_info=sys.exc_info()))
+    error = doc["error"]
+    assert error["type"] == "ValueError"
+    assert error["message"] == "order 12 not found"
+    assert "Traceback" in error["stack_trace"] and "order 12 not found" in error["stack_trace"]
+    assert error["grouping_key"].startswith("v1:")
+
+
+def test_a_failing_format_string_keeps_the_line():
+    doc = render(make_record("%d items", ("many",)))
+    assert "many" in doc["message"] and "formatting failed" in doc["message"]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.binary(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8) | st.integers(), children, max_size=4)
+    | st.tuples(children, children),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(message=st.text(), value=json_values, key=st.text(min_size=1, max_size=20))
+def test_any_value_gives_exactly_one_valid_json_line(message, value, key):
+    record = make_record("%s", (message,), **{"field": value})
+    record.__dict__[key] = value
+    line = Pipeline(IDENTITY).render_record(record)
+    assert line.count(b"\n") == 1 and line.endswith(b"\n")
+    doc = json.loads(line)
+    assert list(doc)[:3] == ["@timestamp", "log.level", "message"]

@@ -1,0 +1,97 @@
+"""`.env` generation (scripts/init_env.py): random, distinct, long secrets; never overwrites."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tests.stack_support import ROOT, load_script
+
+init_env = load_script("scripts/init_env.py")
+EXAMPLE = ROOT / ".env.example"
+KIBANA_KEYS = [key for key in init_env.SECRETS if key.endswith("ENCRYPTION_KEY")]
+
+
+@pytest.fixture
+def generated(tmp_path):
+    env = tmp_path / ".env"
+    init_env.ensure_env(env, EXAMPLE)
+    return env
+
+
+def test_example_holds_every_secret_empty():
+    values = init_env.parse_assignments(EXAMPLE.read_text())
+    assert set(init_env.SECRETS) <= set(values)
+    assert all(values[key] == "" for key in init_env.SECRETS)
+
+
+def test_generated_secrets_are_set_long_and_distinct(generated):
+    values = init_env.parse_assignments(generated.read_text())
+    secrets = [values[key] for key in init_env.SECRETS]
+    assert all(len(value) >= 32 for value in secrets)
+    assert len(set(secrets)) == len(secrets)
+    assert all(len(values[key]) >= 32 for key in KIBANA_KEYS)
+
+
+def test_generated_file_keeps_the_other_settings(generated):
+    example = init_env.parse_assignments(EXAMPLE.read_text())
+    values = init_env.parse_assignments(generated.read_text())
+    assert {k: v for k, v in values.items() if k not in init_env.SECRETS} == {
+        k: v for k, v in example.items() if k not in init_env.SECRETS
+    }
+
+
+def test_generated_file_is_private(generated):
+    assert stat.S_IMODE(generated.stat().st_mode) == 0o600
+
+
+def test_two_generations_differ(tmp_path):
+    first, second = tmp_path / "a.env", tmp_path / "b.env"
+    init_env.ensure_env(first, EXAMPLE)
+    init_env.ensure_env(second, EXAMPLE)
+    a, b = (init_env.parse_assignments(p.read_text()) for p in (first, second))
+    assert all(a[key] != b[key] for key in init_env.SECRETS)
+
+
+def test_existing_env_is_never_rewritten(generated):
+    before = generated.read_bytes()
+    message = init_env.ensure_env(generated, EXAMPLE)
+    assert "unchanged" in message
+    assert generated.read_bytes() == before
+
+
+def test_existing_env_with_an_empty_secret_fails_naming_it(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text(EXAMPLE.read_text())
+    with pytest.raises(init_env.EnvFileError, match="ELASTIC_PASSWORD"):
+        init_env.ensure_env(env, EXAMPLE)
+    assert env.read_text() == EXAMPLE.read_text()
+
+
+def test_example_with_a_secret_value_is_refused():
+    with pytest.raises(init_env.EnvFileError, match="ELASTIC_PASSWORD"):
+        init_env.render_env(EXAMPLE.read_text().replace("ELASTIC_PASSWORD=", "ELASTIC_PASSWORD=x"))
+
+
+def test_cli_is_stdlib_only_and_idempotent(tmp_path):
+    env = tmp_path / ".env"
+    command = [sys.executable, "-I", "-S", str(ROOT / "scripts/init_env.py"), "--env", str(env),
+               "--example", str(EXAMPLE)]
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+    content = env.read_text()
+    second = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "created" in first.stdout and "unchanged" in second.stdout
+    assert env.read_text() == content
+
+
+def test_cli_reports_a_missing_example_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/init_env.py"), "--env", str(tmp_path / ".env"),
+         "--example", str(tmp_path / "nope")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "not found" in result.stderr
