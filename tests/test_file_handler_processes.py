@@ -30,3 +30,15 @@ def test_no_line_lost_duplicated_or_torn_across_processes_and_rotations(tmp_path
     result = audit(list(service_lines(tmp_path, SERVICE)), processes=PROCESSES, count=COUNT)
     assert (result.lost, result.duplicated, result.torn) == (0, 0, 0)
     assert result.lines == PROCESSES * COUNT
+
+
+def test_setup_logging_in_four_processes_loses_nothing(tmp_path):
+    # The whole product per process (ECS pipeline + this handler), as a real app runs it.
+    count = 5_000
+    run_writers("setup_logging", tmp_path, processes=PROCESSES, count=count, max_bytes=32 * 1024)
+
+    assert len(rotated_files(tmp_path, SERVICE)) > 50
+    lines = list(service_lines(tmp_path, SERVICE))
+    result = audit(lines, processes=PROCESSES, count=count)
+    assert (result.lost, result.duplicated, result.torn) == (0, 0, 0)
+    assert b'"service":{"name":"stress"' in lines[0]
