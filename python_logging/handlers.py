@@ -70,8 +70,7 @@ class ECSFileHandler(logging.Handler):
         )
         self._site = f"write {self._writer.path}"
         self._format_site = f"format for {self._writer.path}"
-        self._render_owner: Any = None
-        self._render: Callable[[logging.LogRecord], bytes] | None = None
+        self._render_for: tuple[Any, Callable[[logging.LogRecord], bytes] | None] = (None, None)
         if self._maintenance:
             self._maintenance.request()  # finish what a previous run left behind
 
@@ -92,11 +91,12 @@ class ECSFileHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             formatter = self.formatter
-            if formatter is not self._render_owner:
-                self._render_owner = formatter
-                self._render = getattr(formatter, "render_bytes", None)
-            if self._render is not None:
-                line = self._render(record)
+            owner, render = self._render_for
+            if formatter is not owner:  # one tuple, so threads never see a mismatched pair
+                render = getattr(formatter, "render_bytes", None)
+                self._render_for = (formatter, render)
+            if render is not None:
+                line = render(record)
             else:
                 line = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
         except Exception as exc:

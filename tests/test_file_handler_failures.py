@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from python_logging.failures import failure_counts
+from python_logging.logfiles import rotated_files
 from tests.file_handler_support import line
 
 pytest_plugins = ["tests.file_handler_fixtures"]  # fixtures: make_handler, fast, clean_failures
@@ -193,3 +194,26 @@ def test_handle_error_counts_without_a_traceback(make_handler, clean_failures, c
     err = capsys.readouterr().err
     assert "disk on fire" in err and "Traceback" not in err
     assert failure_counts() == {f"write {handler.path}": 1}
+
+
+def test_a_failed_rotation_keeps_writing_and_is_retried(
+    tmp_path, make_handler, clean_failures, monkeypatch, capsys
+):
+    handler = make_handler(max_bytes=40)
+    real_rename = os.rename
+
+    def refuse(source, target):
+        raise PermissionError(13, "Permission denied", str(source))
+
+    monkeypatch.setattr(os, "rename", refuse)
+    for n in range(3):  # only the first line tries to rotate until the next check
+        handler.write_line(line(n))
+    assert failure_counts() == {f"rotate {handler.path}": 1}
+    assert handler.path.read_bytes() == line(0) + line(1) + line(2)
+
+    monkeypatch.setattr(os, "rename", real_rename)
+    handler._writer._next_check = 0.0  # as if a second had passed
+    handler.write_line(line(3))
+    rotated = [f.path.read_bytes() for f in rotated_files(handler.path.parent, "api")]
+    assert rotated == [line(0) + line(1) + line(2) + line(3)]
+    assert "recovered" in capsys.readouterr().err

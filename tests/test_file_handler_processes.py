@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 from bench.workload import SERVICE, audit, run_writers
 from python_logging.handlers import ECSFileHandler
 from python_logging.logfiles import rotated_files, service_lines
+from tests.file_handler_support import line
 
 pytest_plugins = ["tests.file_handler_fixtures"]  # fixtures: fast
 
@@ -42,3 +46,32 @@ def test_setup_logging_in_four_processes_loses_nothing(tmp_path):
     result = audit(lines, processes=PROCESSES, count=count)
     assert (result.lost, result.duplicated, result.torn) == (0, 0, 0)
     assert b'"service":{"name":"stress"' in lines[0]
+
+
+def test_a_forked_child_shares_the_handler_safely(tmp_path, fast):
+    # gunicorn --preload: the handler is built before the fork and used on both sides.
+    handler = ECSFileHandler(
+        tmp_path, "api", max_bytes=400, when=None, backup_count=None,
+        retention_days=None, compress=True,
+    )
+    handler.write_line(line(0))
+    pid = os.fork()
+    if pid == 0:  # the child: rotate a few times, compress in its own thread, leave
+        status = 1
+        try:
+            for n in range(1, 50):
+                handler.write_line(line(n))
+            handler.wait_maintenance()
+            handler.close()
+            status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0
+    for n in range(50, 60):
+        handler.write_line(line(n))
+    handler.close()
+
+    numbers = sorted(json.loads(text)["n"] for text in service_lines(tmp_path, "api"))
+    assert numbers == list(range(60))
+    assert any(f.compressed for f in rotated_files(tmp_path, "api"))
