@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._results import machine, stamp, write_section
 from bench.workload import SERVICE, Audit, all_lines, audit, run_writers
 from python_logging.handlers import ECSFileHandler
 from python_logging.logfiles import rotated_files, service_lines
@@ -38,8 +36,7 @@ PROCESSES = 4
 COUNT = 50_000  # lines per process
 TINY = 16 * 1024
 COMPARE_AT = 256 * 1024
-COMPARE_RUNS = 3
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+COMPARE_RUNS = 5
 LINE = '{"@timestamp":"2026-11-23T07:00:00.000Z","log.level":"info","message":"request handled"}'
 BATCH = 50_000
 BATCHES = 5
@@ -128,14 +125,6 @@ def per_write_overhead() -> list[tuple[str, float]]:
     return [(label, seconds / BATCH * 1e6) for label, seconds in best.items()]
 
 
-def machine() -> str:
-    date = subprocess.run(["date", "-u"], capture_output=True, text=True).stdout.strip()
-    return (
-        f"{platform.machine()}, {os.cpu_count()} CPUs (nproc), "
-        f"Python {platform.python_version()}, {date}"
-    )
-
-
 def row(label: str, threshold: int, measurement: Measurement, rate: str | None = None) -> str:
     result = measurement.audit
     files = (
@@ -171,7 +160,8 @@ def report(
     stdlib_us = overhead[0][1]
     return "\n".join(
         [
-            f"Machine: {machine()}. The machine was shared with other jobs while measured:",
+            f"Machine: {machine()}; nproc {os.cpu_count()}; measured {stamp()}.",
+            "The machine was shared with other jobs while measured:",
             "expect run-to-run noise of up to 2x in the multi-process rows.",
             "",
             f"{PROCESSES} processes (spawn), each with its own handler on one directory, "
@@ -206,12 +196,6 @@ def report(
     )
 
 
-def write_section(text: str) -> None:
-    content = RESULTS.read_text()
-    pattern = re.compile(r"(<!-- section: stress -->\n).*?(<!-- /section: stress -->)", re.S)
-    RESULTS.write_text(pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), content))
-
-
 def main() -> int:
     print(f"stress: {PROCESSES} processes x {COUNT:,} lines", flush=True)
     tiny = announce(f"ours at {TINY // 1024} KB", measure("ours", TINY))
@@ -227,7 +211,7 @@ def main() -> int:
         )
     print("per-write overhead ...", flush=True)
     text = report(tiny, product, ours_runs, clh_runs, per_write_overhead())
-    write_section(text)
+    write_section("stress", text)
     print(text)
     ours = [tiny, product, *ours_runs]
     return 0 if all(m.audit.clean for m in ours) else 1
