@@ -25,8 +25,13 @@ class ECSFileHandler(logging.Handler):
     `when` rotates at the start of each UTC day ("midnight") or hour ("hourly");
     `max_bytes` rotates by size; both may be combined. Rotated files beyond
     `backup_count` or older than `retention_days` are deleted; with `compress` they
-    are gzipped one rotation late, so a shipper can finish reading the newest one.
+    are gzipped one rotation late, so a shipper can finish reading the newest one
+    (`backup_count=0` keeps no rotated file at all, not even that one).
     `clock` (epoch seconds) exists for tests of time rotation.
+
+    The directory and file are created at the first write (and re-created if deleted).
+    Beside the log live `.<service>.lock` (rotation lock and time-rotation state) and
+    `.<service>.maintenance.lock`. Needs a local file system (flock, O_APPEND), not NFS.
 
     Formatting runs outside the handler lock (stdlib formatters are thread-safe); only
     the write is serialised, so threads don't queue behind each other's formatting.
