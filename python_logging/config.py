@@ -79,6 +79,14 @@ class RequestIdConfig:
 
 
 @dataclass(frozen=True)
+class SamplingConfig:
+    """Fractions of INFO/DEBUG lines kept, by logger name and by URL path prefix."""
+
+    loggers: tuple[tuple[str, float], ...] = ()
+    paths: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     service: ServiceConfig = field(default_factory=ServiceConfig)
     level: str = "INFO"
@@ -86,6 +94,7 @@ class LoggingConfig:
     file: FileConfig = field(default_factory=FileConfig)
     redaction: RedactionConfig = field(default_factory=RedactionConfig)
     request_id: RequestIdConfig = field(default_factory=RequestIdConfig)
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
 
 
 def load_config(
@@ -266,6 +275,27 @@ def _regexes(key: str, value: Any) -> tuple[str, ...]:
     return patterns
 
 
+def _fractions(path_prefixes: bool):
+    def validate(key: str, value: Any) -> tuple[tuple[str, float], ...]:
+        example = "{/health: 0.01}" if path_prefixes else "{myapp.db: 0.1}"
+        if not isinstance(value, Mapping):
+            raise ConfigError(key, f"{value!r} is not accepted; use a mapping like {example}")
+        rules = []
+        for name, fraction in value.items():
+            if not isinstance(name, str) or not name or (path_prefixes and name[0] != "/"):
+                what = "a URL path starting with /" if path_prefixes else "a logger name"
+                raise ConfigError(key, f"{name!r} is not {what}; use a mapping like {example}")
+            if (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
+                    or not 0 <= fraction <= 1):
+                raise ConfigError(
+                    f"{key}.{name}", f"{fraction!r} is not a fraction; use a number from 0 to 1"
+                )
+            rules.append((name, float(fraction)))
+        return tuple(rules)
+
+    return validate
+
+
 _VALIDATORS = {
     "service.name": _service_name,
     "service.version": _optional_text,
@@ -286,4 +316,6 @@ _VALIDATORS = {
     "redaction.patterns": _regexes,
     "redaction.mask": _text,
     "request_id.max_length": _count(1),
+    "sampling.loggers": _fractions(path_prefixes=False),
+    "sampling.paths": _fractions(path_prefixes=True),
 }

@@ -18,6 +18,7 @@ from python_logging.formatter import ConsoleHandler, ECSFormatter, PrettyFormatt
 from python_logging.handlers import ECSFileHandler
 from python_logging.pipeline import Pipeline
 from python_logging.redaction import Redactor
+from python_logging.sampling import sampling_filter
 
 _installed: list[logging.Handler] = []
 _active_redactor: Redactor | None = None
@@ -38,6 +39,10 @@ def setup_logging(
         ServiceIdentity(cfg.service.name, cfg.service.version, cfg.service.environment), redactor
     )
     handlers = _build_handlers(cfg, pipeline)
+    sampler = sampling_filter(cfg)
+    if sampler is not None:  # only when configured: a filter costs loguru its fast path
+        for handler in handlers:
+            handler.addFilter(sampler)
 
     global _active_redactor
     _active_redactor = redactor

@@ -129,7 +129,7 @@ def _default_parts(exc: BaseException, app_root: Path | None) -> list[str]:
         if frames:
             parts.extend(_frame_parts(frames, roots))
         else:
-            parts.append("message:" + normalise_message(_message(one)))
+            parts.append("message:" + normalise_message(exception_message(one)))
     return parts
 
 
@@ -180,11 +180,12 @@ def _custom_parts(fingerprint: Sequence[str], default: list[str]) -> list[str]:
     return parts
 
 
-def _message(exc: BaseException) -> str:
+def exception_message(exc: BaseException) -> str:
+    """`str(exc)`, or a placeholder when the exception's own __str__ fails."""
     try:
         return str(exc)
-    except Exception:  # a broken __str__ must not break grouping
-        return ""
+    except Exception:
+        return f"<unprintable {type(exc).__name__}>"
 
 
 def _type_name(cls: type) -> str:

@@ -15,7 +15,6 @@ as for any app using python_logging.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import random
@@ -26,14 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from python_logging import request_context, setup_logging
+from python_logging import capture_exception, log_performance, request_context, setup_logging
 from python_logging.context import add_context_fields
-
-try:  # capture_exception / log_performance arrive with the integrations work (#3).
-    from python_logging import capture_exception, log_performance
-except ImportError:  # pragma: no cover - depends on what is merged
-    capture_exception = None
-    log_performance = None
 
 logger = logging.getLogger("demo.shop")
 
@@ -105,20 +98,6 @@ def do_work(
         raise route.failure("inventory service did not answer within 2s")
 
 
-def timed(name: str) -> Any:
-    """log_performance when available, otherwise nothing (the access line has the duration)."""
-    if log_performance is None:
-        return contextlib.nullcontext()
-    return log_performance(name, slow_ms=SLOW_MS)
-
-
-def report_error(exc: BaseException, context: dict[str, Any]) -> None:
-    if capture_exception is not None:
-        capture_exception(exc, context=context)
-    else:
-        logger.error("%s: %s", type(exc).__name__, exc, exc_info=exc)
-
-
 def handle_request(rng: random.Random, time_scale: float = 1.0) -> int:
     """Simulate one request; returns the HTTP status it answered.
 
@@ -137,14 +116,14 @@ def handle_request(rng: random.Random, time_scale: float = 1.0) -> int:
         status = 200 if route.method == "GET" else 201
         millis = work_duration_ms(route, rng)
         try:
-            with timed(f"{route.method} {route.path}"):
+            with log_performance(f"{route.method} {route.path}", slow_ms=SLOW_MS):
                 do_work(route, rng, millis, pause)
         except PaymentDeclined as exc:
             status = 402
-            report_error(exc, {"user_id": user, "cart_items": rng.randint(1, 6)})
+            capture_exception(exc, context={"user_id": user, "cart_items": rng.randint(1, 6)})
         except UpstreamTimeout as exc:
             status = 504
-            report_error(exc, {"user_id": user, "upstream": "inventory"})
+            capture_exception(exc, context={"user_id": user, "upstream": "inventory"})
         duration = int(millis * 1_000_000)
         level = logging.WARNING if status >= 400 or millis > SLOW_MS else logging.INFO
         logger.log(

@@ -1,0 +1,123 @@
+"""Requests/s of a trivial ASGI app with and without `python_logging.asgi.RequestIDMiddleware`.
+
+Two drivers, both in process:
+- direct: the ASGI callable awaited in a loop (no client, no server): the middleware's
+  own cost against an app that does nothing, the harshest comparison;
+- httpx: `httpx.AsyncClient` over `ASGITransport`, closer to what a request costs.
+With the middleware, access lines go to a real file: through `setup_logging` when the
+package has it, otherwise through a stdlib FileHandler (named in the output). Each
+variant runs several interleaved rounds; the best round counts (the machine is shared).
+Prints a Markdown table for bench/RESULTS.md (section `asgi`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from python_logging.asgi import RequestIDMiddleware
+
+ROUNDS = 5
+DIRECT_REQUESTS = 20_000
+HTTPX_REQUESTS = 2_000
+GOAL = 0.15
+
+
+async def trivial_app(scope, receive, send):
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+SCOPE = {"type": "http", "method": "GET", "path": "/items", "query_string": b"page=2",
+         "headers": [(b"host", b"bench"), (b"user-agent", b"bench/1.0")],
+         "client": ("127.0.0.1", 5000)}
+
+
+async def receive():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def discard(message):
+    return None
+
+
+async def direct(app, count: int) -> float:
+    started = time.perf_counter()
+    for _ in range(count):
+        await app(dict(SCOPE), receive, discard)
+    return count / (time.perf_counter() - started)
+
+
+async def via_httpx(app, count: int) -> float:
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        started = time.perf_counter()
+        for _ in range(count):
+            await client.get("/items?page=2")
+        return count / (time.perf_counter() - started)
+
+
+def configure_logging(directory: Path) -> str:
+    import python_logging
+
+    setup = getattr(python_logging, "setup_logging", None)
+    if setup is not None:
+        setup({"service": {"name": "bench"}, "console": {"enabled": False},
+               "file": {"dir": str(directory)}})
+        return "setup_logging (ECS JSON file)"
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.addHandler(logging.FileHandler(directory / "bench.log"))
+    root.setLevel(logging.INFO)
+    return "stdlib FileHandler (setup_logging not available)"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        sink = configure_logging(Path(tmp))
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # its own per-request INFO line
+        wrapped = RequestIDMiddleware(trivial_app)
+        access = logging.getLogger("python_logging.access")
+        rows = []
+        for label, driver, count, level in (
+            ("direct ASGI call", direct, DIRECT_REQUESTS, logging.NOTSET),
+            ("direct ASGI call, access line filtered out", direct, DIRECT_REQUESTS,
+             logging.WARNING),
+            ("httpx ASGITransport", via_httpx, HTTPX_REQUESTS, logging.NOTSET),
+        ):
+            access.setLevel(level)
+            bare_rates, wrapped_rates = [], []
+            for _ in range(ROUNDS):  # interleaved, so load changes hit both alike
+                bare_rates.append(asyncio.run(driver(trivial_app, count)))
+                wrapped_rates.append(asyncio.run(driver(wrapped, count)))
+            bare, with_mw = max(bare_rates), max(wrapped_rates)
+            overhead = 1 - with_mw / bare
+            rows.append((label, bare, with_mw, overhead))
+        access.setLevel(logging.NOTSET)
+        lines = (Path(tmp) / "bench.log").read_text().count("\n") if (
+            Path(tmp) / "bench.log").exists() else None
+    print(f"python {platform.python_version()} on {platform.machine()}, access lines: {sink}")
+    if lines is not None:
+        print(f"({lines} access lines written)")
+    print()
+    print("| driver | without (req/s) | with middleware (req/s) | added per request | overhead "
+          "| < 15% |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    for label, bare, with_mw, overhead in rows:
+        verdict = "met" if overhead < GOAL else "not met"
+        added_us = (1 / with_mw - 1 / bare) * 1e6
+        print(f"| {label} | {bare:,.0f} | {with_mw:,.0f} | {added_us:.1f} µs | {overhead:.1%} "
+              f"| {verdict} |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Pure ASGI request-ID middleware for FastAPI, Starlette and any ASGI app.
+
+`app.add_middleware(RequestIDMiddleware)` (Starlette/FastAPI) or
+`app = RequestIDMiddleware(app, slow_request_ms=500, exclude_paths=["/health"])`.
+No framework is imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from python_logging.web import ObservedRequest, WrappingMiddleware
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+class RequestIDMiddleware(WrappingMiddleware):
+    """`RequestIDMiddleware(app, header=..., slow_request_ms=..., exclude_paths=...)`."""
+
+    server_loggers = ("uvicorn.error", "hypercorn.error", "daphne.server", "granian")
+    app: ASGIApp
+
+    def __init__(self, app: ASGIApp, **options: Any) -> None:
+        super().__init__(app, **options)
+        self._header = self.settings.header.lower().encode("latin-1")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # websockets and lifespan pass through untouched
+            await self.app(scope, receive, send)
+            return
+        request = self._observe(scope)
+        with request as request_id:
+            echoed = (self._header, request_id.encode("latin-1"))
+            started = False
+
+            async def send_with_id(message: Message) -> None:
+                nonlocal started
+                if message["type"] == "http.response.start":
+                    started = True
+                    request.response_started(message["status"])
+                    headers = [h for h in message.get("headers", ()) if h[0].lower() != echoed[0]]
+                    message = {**message, "headers": [*headers, echoed]}
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception as exc:
+                request.failed(exc)
+                if not started:
+                    # The client still gets a response; a failing send must not hide `exc`.
+                    with contextlib.suppress(Exception):
+                        await _internal_error(send_with_id)
+                raise
+
+    def _observe(self, scope: Scope) -> ObservedRequest:
+        wanted = {self._header: None, b"traceparent": None, b"user-agent": None}
+        for name, value in scope.get("headers", ()):
+            name = name.lower()
+            if name in wanted and wanted[name] is None:
+                wanted[name] = value.decode("latin-1")
+        client = scope.get("client")
+        return ObservedRequest(
+            self.settings,
+            method=scope.get("method", "GET"),
+            path=scope.get("path", ""),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            request_id=wanted[self._header],
+            traceparent=wanted[b"traceparent"],
+            client=client[0] if client else None,
+            user_agent=wanted[b"user-agent"],
+        )
+
+
+async def _internal_error(send: Send) -> None:
+    body = b"Internal Server Error"
+    await send({
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})

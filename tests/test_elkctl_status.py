@@ -1,0 +1,176 @@
+import socket
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from elkctl.cli import cli
+from elkctl.health import (
+    DEGRADED,
+    DOWN,
+    STALE,
+    UP,
+    StreamFreshness,
+    assess_elasticsearch,
+    assess_filebeat,
+    assess_kibana,
+    assess_logstash_health,
+    assess_logstash_pipelines,
+    assess_stream,
+    format_age,
+    stream_freshness,
+)
+from tests.fake_stack import FakeElasticsearch, FakeKibana
+
+# GET :9600/_health_report (Logstash 8.16+), documented shape.
+LOGSTASH_HEALTHY = {
+    "status": "green",
+    "symptom": "1 indicator is healthy (pipelines)",
+    "indicators": {
+        "pipelines": {
+            "status": "green",
+            "symptom": "1 indicator is healthy (main)",
+            "indicators": {"main": {"status": "green", "symptom": "The pipeline is healthy"}},
+        }
+    },
+}
+# GET :5066/stats (Filebeat HTTP endpoint), trimmed to what status reads.
+FILEBEAT_STATS = {
+    "beat": {"info": {"ephemeral_id": "x", "uptime": {"ms": 1000}}},
+    "filebeat": {"harvester": {"open_files": 2, "running": 2}},
+    "libbeat": {"output": {"events": {"acked": 120, "failed": 0, "total": 120}}},
+}
+
+
+@pytest.fixture
+def healthy(es_server, kibana_server, elkctl_env, monkeypatch):
+    """ES + Kibana fakes; Logstash and Filebeat endpoints served by the Kibana fake's server."""
+    es = FakeElasticsearch().install(es_server)
+    now_ms = int(time.time() * 1000)
+    es.data_streams["logs-shop-production"] = {
+        "backing_indices": 2,
+        "store_size_bytes": 2048,
+        "maximum_timestamp": now_ms - 5000,
+    }
+    FakeKibana().install(kibana_server)
+    kibana_server.expect_request("/_health_report").respond_with_json(LOGSTASH_HEALTHY)
+    kibana_server.expect_request("/stats").respond_with_json(FILEBEAT_STATS)
+    base = kibana_server.url_for("/").rstrip("/")
+    monkeypatch.setenv("LOGSTASH_API_URL", base)
+    monkeypatch.setenv("FILEBEAT_HTTP_URL", base)
+    return es
+
+
+def run(*args):
+    return CliRunner().invoke(cli, ["status", *args])
+
+
+def closed_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_all_up_exits_zero_and_shows_every_component(healthy):
+    result = run()
+    assert result.exit_code == 0, result.output
+    for name in ("Elasticsearch", "Kibana", "Logstash", "Filebeat", "logs-shop-production"):
+        assert name in result.output
+    assert "down" not in result.output
+
+
+def test_filebeat_down_fails_but_still_reports_the_rest(healthy, monkeypatch):
+    monkeypatch.setenv("FILEBEAT_HTTP_URL", closed_url())
+    result = run()
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "Elasticsearch" in result.stdout
+    assert "cannot reach Filebeat" in result.stdout
+    assert result.stderr.strip() == "elkctl: 1 problem(s): Filebeat"
+
+
+def test_elasticsearch_down_is_a_row_not_a_traceback(healthy, monkeypatch):
+    monkeypatch.setenv("ELASTICSEARCH_URL", closed_url())
+    result = run()
+    assert result.exit_code == 1
+    assert "cannot reach Elasticsearch" in result.stdout
+    assert "Kibana" in result.stdout
+    assert result.stderr.strip() == "elkctl: 1 problem(s): Elasticsearch"
+
+
+def test_stale_stream_fails_only_with_max_age(healthy):
+    healthy.data_streams["logs-shop-production"]["maximum_timestamp"] = (
+        int(time.time() * 1000) - 3_600_000
+    )
+    assert run().exit_code == 0
+    result = run("--max-age", "15m")
+    assert result.exit_code == 1
+    assert "data stream logs-shop-production" in result.stderr
+
+
+def test_bad_max_age_is_a_usage_error(healthy):
+    result = run("--max-age", "soon")
+    assert result.exit_code == 2
+    assert "not a duration" in result.output
+
+
+def test_assess_elasticsearch():
+    assert assess_elasticsearch({"status": "green"}, "9.1.0").state == UP
+    assert assess_elasticsearch({"status": "yellow"}, "9.1.0").state == DEGRADED
+    assert assess_elasticsearch({"status": "red"}, "9.1.0").state == DOWN
+
+
+def test_assess_kibana():
+    body = {
+        "version": {"number": "9.1.0"},
+        "status": {"overall": {"level": "available", "summary": "ok"}},
+    }
+    assert assess_kibana(200, body).state == UP
+    assert assess_kibana(503, {"status": {"overall": {"level": "unavailable"}}}).state == DOWN
+    check = assess_kibana(503, "Kibana server is not ready yet")
+    assert (check.state, check.detail) == (DOWN, "HTTP 503")
+
+
+def test_assess_logstash():
+    check = assess_logstash_health(LOGSTASH_HEALTHY)
+    assert check.state == UP
+    assert "main" in check.detail
+    assert assess_logstash_health({"status": "red", "symptom": "pipeline down"}).state == DOWN
+    assert assess_logstash_pipelines({"pipelines": {"main": {}}}).state == UP
+    assert assess_logstash_pipelines({"pipelines": {}}).state == DOWN
+
+
+def test_assess_filebeat():
+    assert assess_filebeat(FILEBEAT_STATS).state == UP
+    failing = {"libbeat": {"output": {"events": {"acked": 1, "failed": 3}}}}
+    assert assess_filebeat(failing).state == DEGRADED
+
+
+def test_stream_freshness_and_staleness():
+    streams = stream_freshness(
+        {
+            "data_streams": [
+                {
+                    "data_stream": "logs-a-b",
+                    "backing_indices": 1,
+                    "store_size_bytes": 10,
+                    "maximum_timestamp": 1_000,
+                },
+                {
+                    "data_stream": "logs-c-d",
+                    "backing_indices": 1,
+                    "store_size_bytes": 0,
+                    "maximum_timestamp": 0,
+                },
+            ]
+        }
+    )
+    assert streams[0] == StreamFreshness("logs-a-b", 1_000, 1, 10)
+    assert streams[1].newest_ms is None
+    assert assess_stream(streams[0], 61_000, max_age=120).state == UP
+    assert assess_stream(streams[0], 601_000, max_age=120).state == STALE
+    assert assess_stream(streams[1], 601_000, max_age=None).state == UP
+    assert assess_stream(streams[1], 601_000, max_age=120).state == STALE
+    assert format_age(30) == "30s ago"
+    assert format_age(5400) == "1.5h ago"
+    assert format_age(None) == "no documents"
