@@ -84,3 +84,7 @@ demo: env
 # ILM on the backing index, then down --volumes.
 e2e: install
 	tests/e2e/run_e2e.sh
+
+# Several processes writing through tiny rotation thresholds; see bench/RESULTS.md (stress).
+stress: install
+	$(PY) bench/stress.py

@@ -72,8 +72,9 @@ class Maintenance:
                 self._thread.start()
 
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
-        """Let a running pass finish within `timeout`; past it, a compression in progress
-        stops, removes its `.gz.tmp` and leaves the original file intact."""
+        """Let a compression in progress finish within `timeout` (no new one starts); past
+        it, that compression stops, removes its `.gz.tmp` and leaves the original intact.
+        What is left undone is done by the next start."""
         self._closed = True
         thread = self._thread
         if thread is None or self._pid != os.getpid():
@@ -95,6 +96,8 @@ class Maintenance:
         retry: float | None = None
         while True:
             self._wake.wait(retry)
+            if self._closed:  # shutting down: start nothing new
+                return
             self._running = True  # before clearing, so wait_idle never sees a gap
             self._wake.clear()
             try:
@@ -137,7 +140,7 @@ class Maintenance:
     def _compress_all(self, paths: list[Path]) -> float | None:
         retry = None
         for path in paths:
-            if self._should_stop():
+            if self._closed:  # close() lets the file in progress finish, no further one
                 break
             outcome = compression.compress_file(path, should_stop=self._should_stop)
             if outcome in (compression.Outcome.BUSY, compression.Outcome.CHANGED):

@@ -158,15 +158,17 @@ class RotatingAppender:
 
     def _rotate_for_size(self) -> None:
         assert self._max_bytes is not None
+        rotated = False
         with self._locked():
             if not self._is_active(self._identity):
                 self._open()  # another process rotated (or the file went away)
-                return
-            if os.fstat(self._fd).st_size < self._max_bytes:
-                return  # truncated by someone else meanwhile
-            self._rename_active()
-            self._open()
-        self._on_rotated()
+            elif os.fstat(self._fd).st_size >= self._max_bytes:  # not truncated meanwhile
+                self._rename_active()
+                self._open()
+                rotated = True
+        failures.recovered(self._rotate_site)
+        if rotated:
+            self._on_rotated()
 
     def _rotate_for_time(self) -> None:
         assert self._when is not None
@@ -192,6 +194,7 @@ class RotatingAppender:
             self._period_end = now + CHECK_INTERVAL
             failures.record(self._rotate_site, exc)
             return
+        failures.recovered(self._rotate_site)
         if rotated:
             self._on_rotated()
 
