@@ -8,6 +8,7 @@ from plain data and are tested without a network.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import ssl
@@ -269,6 +270,12 @@ def http_request(
         raise EndpointUnreachable(f"cannot reach {service} at {url}: {exc.reason}") from exc
     except (TimeoutError, ConnectionError) as exc:
         raise EndpointUnreachable(f"cannot reach {service} at {url}: {exc}") from exc
+    except http.client.HTTPException as exc:
+        # Something answered, but not with HTTP (e.g. a TLS port behind an http:// URL).
+        raise EndpointUnreachable(
+            f"no valid HTTP answer from {service} at {url} ({type(exc).__name__}); "
+            "check the URL's scheme and port"
+        ) from exc
 
 
 def get_json(url: str, settings: Settings, *, service: str) -> HttpResponse:
