@@ -123,6 +123,15 @@ def test_an_endpoint_that_does_not_speak_http_is_a_down_row(healthy, monkeypatch
     assert result.stderr.strip() == "elkctl: 3 problem(s): Kibana, Logstash, Filebeat"
 
 
+def test_kibana_url_naming_elasticsearch_is_a_down_row(healthy, monkeypatch, es_server):
+    # Elasticsearch answers /api/status with its own error shape: {"error": ..., "status": 400}
+    monkeypatch.setenv("KIBANA_URL", es_server.url_for("/").rstrip("/"))
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.strip() == "elkctl: 1 problem(s): Kibana"
+
+
 def test_elasticsearch_down_is_a_row_not_a_traceback(healthy, monkeypatch):
     monkeypatch.setenv("ELASTICSEARCH_URL", closed_url())
     result = run()
