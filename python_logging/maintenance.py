@@ -9,7 +9,6 @@ tries again a little later instead of waiting.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 import threading
@@ -17,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from python_logging import compression, retention
+from python_logging import compression, file_locks, retention
 from python_logging.failures import failures
 from python_logging.logfiles import rotated_files
 
@@ -56,6 +55,7 @@ class Maintenance:
         self._thread: threading.Thread | None = None
         self._deadline = math.inf
         self._running = False
+        self._retry_pending = False  # a pass found work it could not do yet
 
     def request(self) -> None:
         """Run a pass soon (called after a rotation). Cheap and never blocks on I/O."""
@@ -84,10 +84,10 @@ class Maintenance:
         thread.join(timeout + STOP_GRACE)
 
     def wait_idle(self, timeout: float) -> bool:
-        """For tests: wait until no pass is pending or running."""
+        """For tests: wait until no pass is pending, running or due to be retried."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if not self._wake.is_set() and not self._running:
+            if not self._wake.is_set() and not self._running and not self._retry_pending:
                 return True
             time.sleep(0.01)
         return False
@@ -103,6 +103,7 @@ class Maintenance:
             try:
                 retry = self._pass_reporting_failures()
             finally:
+                self._retry_pending = retry is not None
                 self._running = False
             if self._closed:
                 return
@@ -152,17 +153,8 @@ class Maintenance:
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[bool]:
-        try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except FileNotFoundError:  # no directory, so no file to maintain and no one to race
+        if not self.directory.is_dir():  # no directory: no file to maintain, no one to race
             yield True
             return
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
+        with file_locks.exclusive(str(self._lock_path), wait=False) as fd:
+            yield fd is not None

@@ -19,7 +19,6 @@ Why no line is lost, torn or duplicated without a per-record lock or stat:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from time import monotonic
 
-from python_logging import naming
+from python_logging import file_locks, naming
 from python_logging.failures import failures
 
 OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
@@ -145,16 +144,11 @@ class RotatingAppender:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[int]:
-        try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-        except FileNotFoundError:
+        if not self.directory.is_dir():
             os.makedirs(self.directory, exist_ok=True)
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_locks.exclusive(self._lock_path, mode=FILE_MODE) as fd:
+            assert fd is not None  # a waiting lock is always acquired
             yield fd
-        finally:
-            os.close(fd)  # releases the flock
 
     def _rotate_for_size(self) -> None:
         assert self._max_bytes is not None
