@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,21 +63,47 @@ def make_handler(contender: str, directory: Path, max_bytes: int) -> logging.Han
     raise ValueError(f"unknown contender {contender!r}")
 
 
+def _through_setup_logging(directory: Path, max_bytes: int) -> Callable[[], None]:
+    """The whole product: ECS pipeline (context, redaction, mapping, render) + handler."""
+    from python_logging import setup_logging
+    from python_logging.config import ENVIRONMENT_KEYS
+
+    for variable in ENVIRONMENT_KEYS:  # the environment outranks the mapping below
+        os.environ.pop(variable, None)
+    setup_logging(
+        {
+            "service": {"name": SERVICE, "environment": "stress"},
+            "console": {"enabled": False},
+            "file": {"dir": str(directory), "max_bytes": max_bytes, "backup_count": None,
+                     "retention_days": None, "compress": True},
+        }
+    )
+    return logging.shutdown
+
+
+def _own_handler(contender: str, directory: Path, max_bytes: int, logger: logging.Logger):
+    handler = make_handler(contender, directory, max_bytes)
+    handler.setFormatter(JsonLineFormatter())
+    logger.propagate = False
+    logger.addHandler(handler)
+    return handler.close
+
+
 def _writer_process(
     contender: str, directory: str, writer: int, count: int, max_bytes: int, start, results
 ) -> None:
-    handler = make_handler(contender, Path(directory), max_bytes)
-    handler.setFormatter(JsonLineFormatter())
     logger = logging.getLogger(f"workload.{writer}")
-    logger.propagate = False
     logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
+    if contender == "setup_logging":
+        close = _through_setup_logging(Path(directory), max_bytes)
+    else:
+        close = _own_handler(contender, Path(directory), max_bytes, logger)
     start.wait()
     began = time.monotonic()  # CLOCK_MONOTONIC is system-wide on Linux: comparable
     for seq in range(count):
         logger.info("request handled", extra={"writer": writer, "seq": seq})
     ended = time.monotonic()
-    handler.close()
+    close()
     results.put((writer, began, ended))
 
 

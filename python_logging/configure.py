@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from python_logging import context, loguru_bridge
@@ -68,9 +69,32 @@ def _build_redactor(cfg: LoggingConfig) -> Redactor:
         raise ConfigError("redaction.keys", str(exc)) from None
 
 
+def _check_log_directory(directory: Path) -> None:
+    """A directory that can't be written is a configuration error: say so at start-up.
+
+    (Failures that appear later, a full disk or a permission taken away, are counted
+    and survived by the writer instead.)
+    """
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            "file.dir",
+            f"cannot create {directory} ({exc.strerror or exc}); choose a writable directory "
+            "(or set LOG_DIR), or set file.enabled: false",
+        ) from None
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ConfigError(
+            "file.dir",
+            f"{directory} is not writable by this process; fix its permissions, choose another "
+            "directory (or set LOG_DIR), or set file.enabled: false",
+        )
+
+
 def _build_handlers(cfg: LoggingConfig, pipeline: Pipeline) -> list[logging.Handler]:
     handlers: list[logging.Handler] = []
     if cfg.file.enabled:
+        _check_log_directory(cfg.file.dir)
         file_handler = ECSFileHandler(
             cfg.file.dir,
             cfg.service.name,

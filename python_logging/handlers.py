@@ -8,6 +8,7 @@ Nothing here ever raises into the application: failures go to `failures`.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,8 +25,13 @@ class ECSFileHandler(logging.Handler):
     `when` rotates at the start of each UTC day ("midnight") or hour ("hourly");
     `max_bytes` rotates by size; both may be combined. Rotated files beyond
     `backup_count` or older than `retention_days` are deleted; with `compress` they
-    are gzipped one rotation late, so a shipper can finish reading the newest one.
+    are gzipped one rotation late, so a shipper can finish reading the newest one
+    (`backup_count=0` keeps no rotated file at all, not even that one).
     `clock` (epoch seconds) exists for tests of time rotation.
+
+    The directory and file are created at the first write (and re-created if deleted).
+    Beside the log live `.<service>.lock` (rotation lock and time-rotation state) and
+    `.<service>.maintenance.lock`. Needs a local file system (flock, O_APPEND), not NFS.
 
     Formatting runs outside the handler lock (stdlib formatters are thread-safe); only
     the write is serialised, so threads don't queue behind each other's formatting.
@@ -69,8 +75,7 @@ class ECSFileHandler(logging.Handler):
         )
         self._site = f"write {self._writer.path}"
         self._format_site = f"format for {self._writer.path}"
-        self._render_owner: Any = None
-        self._render: Callable[[logging.LogRecord], bytes] | None = None
+        self._render_for: tuple[Any, Callable[[logging.LogRecord], bytes] | None] = (None, None)
         if self._maintenance:
             self._maintenance.request()  # finish what a previous run left behind
 
@@ -91,11 +96,12 @@ class ECSFileHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             formatter = self.formatter
-            if formatter is not self._render_owner:
-                self._render_owner = formatter
-                self._render = getattr(formatter, "render_bytes", None)
-            if self._render is not None:
-                line = self._render(record)
+            owner, render = self._render_for
+            if formatter is not owner:  # one tuple, so threads never see a mismatched pair
+                render = getattr(formatter, "render_bytes", None)
+                self._render_for = (formatter, render)
+            if render is not None:
+                line = render(record)
             else:
                 line = (self.format(record) + "\n").encode("utf-8", "backslashreplace")
         except Exception as exc:
@@ -127,7 +133,8 @@ class ECSFileHandler(logging.Handler):
 
     def handleError(self, record: logging.LogRecord) -> None:
         """Count instead of printing a traceback into the application's stderr."""
-        failures.record(self._site, RuntimeError(f"emit failed for a record from {record.name}"))
+        exc = sys.exc_info()[1] or RuntimeError(f"emit failed for a record from {record.name}")
+        failures.record(self._site, exc)
 
     def wait_maintenance(self, timeout: float = 10.0) -> bool:
         """Wait until background retention/compression is idle (tests, benchmarks)."""

@@ -9,7 +9,6 @@ tries again a little later instead of waiting.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 import threading
@@ -17,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from python_logging import compression, retention
+from python_logging import compression, file_locks, retention
 from python_logging.failures import failures
 from python_logging.logfiles import rotated_files
 
@@ -56,6 +55,7 @@ class Maintenance:
         self._thread: threading.Thread | None = None
         self._deadline = math.inf
         self._running = False
+        self._retry_pending = False  # a pass found work it could not do yet
 
     def request(self) -> None:
         """Run a pass soon (called after a rotation). Cheap and never blocks on I/O."""
@@ -72,8 +72,9 @@ class Maintenance:
                 self._thread.start()
 
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
-        """Let a running pass finish within `timeout`; past it, a compression in progress
-        stops, removes its `.gz.tmp` and leaves the original file intact."""
+        """Let a compression in progress finish within `timeout` (no new one starts); past
+        it, that compression stops, removes its `.gz.tmp` and leaves the original intact.
+        What is left undone is done by the next start."""
         self._closed = True
         thread = self._thread
         if thread is None or self._pid != os.getpid():
@@ -83,10 +84,10 @@ class Maintenance:
         thread.join(timeout + STOP_GRACE)
 
     def wait_idle(self, timeout: float) -> bool:
-        """For tests: wait until no pass is pending or running."""
+        """For tests: wait until no pass is pending, running or due to be retried."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if not self._wake.is_set() and not self._running:
+            if not self._wake.is_set() and not self._running and not self._retry_pending:
                 return True
             time.sleep(0.01)
         return False
@@ -95,11 +96,14 @@ class Maintenance:
         retry: float | None = None
         while True:
             self._wake.wait(retry)
+            if self._closed:  # shutting down: start nothing new
+                return
             self._running = True  # before clearing, so wait_idle never sees a gap
             self._wake.clear()
             try:
                 retry = self._pass_reporting_failures()
             finally:
+                self._retry_pending = retry is not None
                 self._running = False
             if self._closed:
                 return
@@ -137,7 +141,7 @@ class Maintenance:
     def _compress_all(self, paths: list[Path]) -> float | None:
         retry = None
         for path in paths:
-            if self._should_stop():
+            if self._closed:  # close() lets the file in progress finish, no further one
                 break
             outcome = compression.compress_file(path, should_stop=self._should_stop)
             if outcome in (compression.Outcome.BUSY, compression.Outcome.CHANGED):
@@ -149,17 +153,8 @@ class Maintenance:
 
     @contextlib.contextmanager
     def _exclusive(self) -> Iterator[bool]:
-        try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except FileNotFoundError:  # no directory, so no file to maintain and no one to race
+        if not self.directory.is_dir():  # no directory: no file to maintain, no one to race
             yield True
             return
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
+        with file_locks.exclusive(str(self._lock_path), wait=False) as fd:
+            yield fd is not None

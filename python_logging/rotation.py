@@ -19,7 +19,6 @@ Why no line is lost, torn or duplicated without a per-record lock or stat:
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 from collections.abc import Callable, Iterator
@@ -27,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from time import monotonic
 
-from python_logging import naming
+from python_logging import file_locks, naming
 from python_logging.failures import failures
 
 OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
@@ -145,28 +144,25 @@ class RotatingAppender:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[int]:
-        try:
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-        except FileNotFoundError:
+        if not self.directory.is_dir():
             os.makedirs(self.directory, exist_ok=True)
-            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_locks.exclusive(self._lock_path, mode=FILE_MODE) as fd:
+            assert fd is not None  # a waiting lock is always acquired
             yield fd
-        finally:
-            os.close(fd)  # releases the flock
 
     def _rotate_for_size(self) -> None:
         assert self._max_bytes is not None
+        rotated = False
         with self._locked():
             if not self._is_active(self._identity):
                 self._open()  # another process rotated (or the file went away)
-                return
-            if os.fstat(self._fd).st_size < self._max_bytes:
-                return  # truncated by someone else meanwhile
-            self._rename_active()
-            self._open()
-        self._on_rotated()
+            elif os.fstat(self._fd).st_size >= self._max_bytes:  # not truncated meanwhile
+                self._rename_active()
+                self._open()
+                rotated = True
+        failures.recovered(self._rotate_site)
+        if rotated:
+            self._on_rotated()
 
     def _rotate_for_time(self) -> None:
         assert self._when is not None
@@ -192,6 +188,7 @@ class RotatingAppender:
             self._period_end = now + CHECK_INTERVAL
             failures.record(self._rotate_site, exc)
             return
+        failures.recovered(self._rotate_site)
         if rotated:
             self._on_rotated()
 

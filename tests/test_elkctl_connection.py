@@ -48,6 +48,26 @@ def test_env_file_variable_chooses_or_disables_the_file(tmp_path):
     assert load_settings(environ={"ELKCTL_ENV_FILE": ""}).elastic_password is None
 
 
+def test_relative_paths_in_the_env_file_are_relative_to_its_directory(tmp_path, monkeypatch):
+    # cron starts elkctl in $HOME and systemd in /, not in the stack's directory
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / ".env").write_text(
+        "LOG_DIR=./logs\nELASTICSEARCH_CA_CERT=certs/ca.crt\nELASTIC_PASSWORD=x\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={"ELKCTL_ENV_FILE": str(stack / ".env")})
+    assert settings.log_dir == stack / "logs"
+    assert settings.ca_cert == stack / "certs" / "ca.crt"
+    from_environment = load_settings(
+        environ={"ELKCTL_ENV_FILE": str(stack / ".env"), "LOG_DIR": "other"}
+    )
+    assert from_environment.log_dir == Path("other")  # the caller's working directory
+    absolute = tmp_path / "abs"
+    (stack / ".env").write_text(f"LOG_DIR={absolute}\n")
+    assert load_settings(env_file=stack / ".env", environ={}).log_dir == absolute
+
+
 @pytest.mark.parametrize(
     ("values", "key"),
     [

@@ -184,6 +184,8 @@ def test_overall_status_reads_v8_and_legacy_shapes():
     assert overall_status({"status": {"overall": {"level": "available"}}}) == "available"
     assert overall_status({"status": {"overall": {"state": "green"}}}) == "green"
     assert overall_status("Kibana server is not ready yet") == ""
+    # Elasticsearch's error shape, when KIBANA_URL names the Elasticsearch port
+    assert overall_status({"error": {"type": "security_exception"}, "status": 403}) == ""
 
 
 class FakeClock:

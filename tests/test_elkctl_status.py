@@ -1,5 +1,7 @@
 import socket
+import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -87,6 +89,47 @@ def test_filebeat_down_fails_but_still_reports_the_rest(healthy, monkeypatch):
     assert "Elasticsearch" in result.stdout
     assert "cannot reach Filebeat" in result.stdout
     assert result.stderr.strip() == "elkctl: 1 problem(s): Filebeat"
+
+
+@pytest.fixture
+def not_http_url() -> Iterator[str]:
+    """A listener that answers every connection with TLS-alert bytes, not HTTP (as a TLS
+    port does behind an http:// URL)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(5)
+
+    def answer_garbage() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"\x15\x03\x01\x00\x02\x02\x50garbage\r\n\r\n")
+
+    threading.Thread(target=answer_garbage, daemon=True).start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+def test_an_endpoint_that_does_not_speak_http_is_a_down_row(healthy, monkeypatch, not_http_url):
+    for variable in ("KIBANA_URL", "LOGSTASH_API_URL", "FILEBEAT_HTTP_URL"):
+        monkeypatch.setenv(variable, not_http_url)
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "no valid HTTP answer from Kibana" in result.stdout
+    assert result.stderr.strip() == "elkctl: 3 problem(s): Kibana, Logstash, Filebeat"
+
+
+def test_kibana_url_naming_elasticsearch_is_a_down_row(healthy, monkeypatch, es_server):
+    # Elasticsearch answers /api/status with its own error shape: {"error": ..., "status": 400}
+    monkeypatch.setenv("KIBANA_URL", es_server.url_for("/").rstrip("/"))
+    result = run()
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.strip() == "elkctl: 1 problem(s): Kibana"
 
 
 def test_elasticsearch_down_is_a_row_not_a_traceback(healthy, monkeypatch):

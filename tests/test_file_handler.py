@@ -6,6 +6,7 @@ import gzip
 import json
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -164,6 +165,38 @@ def test_close_during_compression_leaves_no_half_state(tmp_path, fast, monkeypat
             gzip.decompress(rotated.path.read_bytes())
             assert not Path(str(rotated.path)[:-3]).exists()
     assert sum(1 for _ in service_lines(directory, SERVICE)) == 2 * (2_000_000 // 40 + 1)
+
+
+def test_close_lets_the_compression_in_progress_finish_and_starts_no_other(
+    tmp_path, make_handler, fast, monkeypatch
+):
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    first, second, newest = (
+        directory / naming.rotated_name(SERVICE, utc(2026, 11, day)) for day in (1, 2, 3)
+    )
+    for path in (first, second, newest):
+        path.write_bytes(line(1) * 100)
+    started, release = threading.Event(), threading.Event()
+    real_write_gzip = compression._write_gzip
+
+    def slow_write_gzip(*args):
+        started.set()
+        release.wait(5)
+        real_write_gzip(*args)
+
+    monkeypatch.setattr(compression, "_write_gzip", slow_write_gzip)
+    handler = make_handler(directory, compress=True)  # the start pass takes `first`
+    assert started.wait(5)
+    closer = threading.Thread(target=handler.close)
+    closer.start()
+    time.sleep(0.05)
+    release.set()
+    closer.join(10)
+
+    assert not closer.is_alive()
+    assert names(directory) == sorted([first.name + ".gz", second.name, newest.name])
+    assert gzip.decompress((directory / (first.name + ".gz")).read_bytes()) == line(1) * 100
 
 
 def test_stale_tmp_files_are_removed_at_start(tmp_path, make_handler):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from python_logging.context import add_context_fields, request_context
 from python_logging.ecs import ServiceIdentity
 from python_logging.pipeline import Pipeline
+from python_logging.redaction import Redactor
 from python_logging.render import MAX_LINE_BYTES
 
 IDENTITY = ServiceIdentity("checkout-api", "1.4.2", "production")
@@ -179,12 +180,16 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+PIPELINES = {"plain": Pipeline(IDENTITY), "redacting": Pipeline(IDENTITY, Redactor())}
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES.values(), ids=PIPELINES.keys())
+@settings(max_examples=150, deadline=None)
 @given(message=st.text(), value=json_values, key=st.text(min_size=1, max_size=20))
-def test_any_value_gives_exactly_one_valid_json_line(message, value, key):
+def test_any_value_gives_exactly_one_valid_json_line(pipeline, message, value, key):
     record = make_record("%s", (message,), **{"field": value})
     record.__dict__[key] = value
-    line = Pipeline(IDENTITY).render_record(record)
+    line = pipeline.render_record(record)
     assert line.count(b"\n") == 1 and line.endswith(b"\n")
     doc = json.loads(line)
     assert list(doc)[:3] == ["@timestamp", "log.level", "message"]

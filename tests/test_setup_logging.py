@@ -147,3 +147,10 @@ def test_loguru_diagnose_is_off(configure, tmp_path):
 def test_a_redaction_key_without_letters_fails_naming_the_key(configure):
     with pytest.raises(ConfigError, match=r"redaction\.keys"):
         configure(redaction={"keys": ["--"]})
+
+
+def test_a_log_directory_that_cannot_be_created_fails_at_setup(configure, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the directory should be")
+    with pytest.raises(ConfigError, match=r"'file\.dir'.*cannot create"):
+        configure(file={"dir": str(blocker / "logs")})

@@ -158,7 +158,7 @@ def test_long_running_services_have_a_real_healthcheck(service):
     [
         ("elasticsearch", "https://localhost:9200/_cluster/health?wait_for_status=yellow",
          '"status":"(green|yellow)"'),
-        ("kibana", "http://localhost:5601/api/status", '"level":"available"'),
+        ("kibana", "http://localhost:5601/api/status", '"level":"(available|degraded)"'),
         ("logstash", "http://localhost:9600/_health_report", '"status":"(green|yellow)"'),
         ("filebeat", "http://localhost:5066/stats", '"libbeat"'),
     ],
@@ -288,7 +288,9 @@ HEALTH_CASES = {
     ],
     "kibana": [
         (0, '{"status":{"overall":{"level":"available"}}}', True),
-        (0, '{"status":{"overall":{"level":"degraded"}}}', False),
+        (0, '{"status":{"overall":{"level":"degraded"}}}', True),
+        (0, '{"status":{"overall":{"level":"unavailable"}}}', False),
+        (0, '{"status":{"overall":{"level":"critical"}}}', False),
         (22, "", False),  # 503 while starting
     ],
     "logstash": [

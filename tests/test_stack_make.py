@@ -23,13 +23,29 @@ def make(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 def test_up_runs_preflight_then_env_then_compose_wait():
     plan = make("-n", "-o", "install", "up").stdout.splitlines()
-    doctor = next(i for i, line in enumerate(plan) if line.endswith("elkctl doctor"))
+    doctor = next(i for i, line in enumerate(plan) if "elkctl doctor" in line)
     env = next(i for i, line in enumerate(plan) if "scripts/init_env.py" in line or
                line.endswith(" env"))
     up = next(i for i, line in enumerate(plan) if "up -d --build --wait" in line)
     assert doctor < env < up
     assert "docker compose -f docker-compose.elk.yml up -d --build --wait" in plan[up]
     assert any("Kibana:" in line for line in plan[up:])
+
+
+def docker_daemon_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(docker_daemon_answers(), reason="needs a host without a Docker daemon")
+def test_up_without_docker_fails_early_with_the_doctor_message():
+    result = make("-o", "install", "up")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Fix Docker:" in output and "check(s) failed" in output
+    assert "up -d --build --wait" not in output
 
 
 def test_reset_deletes_nothing_without_confirmation():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from elkctl.kibana_setup import overall_of, overall_status
 from python_logging.units import format_size
 
 UP, DEGRADED, DOWN, STALE = "up", "degraded", "down", "stale"
@@ -34,9 +35,10 @@ def assess_elasticsearch(health: dict[str, Any], version: str) -> Check:
 
 def assess_kibana(status_code: int, body: Any) -> Check:
     """GET /api/status: `status.overall.level` available / degraded / unavailable / critical."""
-    overall = body.get("status", {}).get("overall", {}) if isinstance(body, dict) else {}
-    level = str(overall.get("level") or overall.get("state") or f"HTTP {status_code}")
-    version = body.get("version", {}).get("number", "") if isinstance(body, dict) else ""
+    overall = overall_of(body)
+    level = overall_status(body) or f"HTTP {status_code}"
+    version_info = body.get("version") if isinstance(body, dict) else None
+    version = version_info.get("number", "") if isinstance(version_info, dict) else ""
     state = {"available": UP, "green": UP, "degraded": DEGRADED}.get(level, DOWN)
     summary = overall.get("summary", "")
     return Check("Kibana", state, ", ".join(filter(None, [version, level, summary])))

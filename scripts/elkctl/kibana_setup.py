@@ -116,11 +116,17 @@ def kibana_probe(kibana: KibanaClient) -> Probe[str]:
     return Probe(reason=f"HTTP {response.status}, status {overall or 'unknown'}")
 
 
+def overall_of(body: Any) -> dict[str, Any]:
+    """`status.overall` of a /api/status answer; {} for any other body (an error page, or
+    Elasticsearch's `{"error": ..., "status": 403}` when KIBANA_URL names the wrong port)."""
+    status = body.get("status") if isinstance(body, dict) else None
+    overall = status.get("overall") if isinstance(status, dict) else None
+    return overall if isinstance(overall, dict) else {}
+
+
 def overall_status(body: Any) -> str:
     """`status.overall.level` (Kibana 8/9), or the older `status.overall.state`."""
-    if not isinstance(body, dict):
-        return ""
-    overall = body.get("status", {}).get("overall", {})
+    overall = overall_of(body)
     return str(overall.get("level") or overall.get("state") or "")
 
 

@@ -83,6 +83,14 @@ def search_reply(aggregations: dict[str, Any] | None = None, hits: list | None =
     return reply
 
 
+def _capped_total(reply: dict[str, Any], track_total_hits: Any) -> dict[str, Any]:
+    """Elasticsearch counts hits exactly only up to 10,000 unless track_total_hits is true."""
+    total = reply["hits"]["total"]["value"]
+    if track_total_hits is True or total <= 10_000:
+        return reply
+    return {**reply, "hits": {**reply["hits"], "total": {"value": 10_000, "relation": "gte"}}}
+
+
 def _doc_id(request: Request) -> str:
     return request.path.rsplit("/", 1)[1]
 
@@ -149,7 +157,7 @@ class FakeErrorCluster:
                  "first": {"value": float(ms(self.first_ever.get(g["key"], g["first"])))}}
                 for g in self.groups if g["key"] in wanted]}}))
         if "days" in aggs:
-            return es_response(self.stats_reply)
+            return es_response(_capped_total(self.stats_reply, body.get("track_total_hits")))
         if "keys" in aggs:
             prefix = body["query"]["prefix"]["error.grouping_key"]
             keys = [g["key"] for g in self.groups if g["key"].startswith(prefix)][:2]

@@ -185,6 +185,17 @@ def test_stats(elkctl_env, es_server):
         (T0 - timedelta(days=7)).isoformat())
 
 
+def test_stats_total_counts_beyond_10000_events(elkctl_env, es_server):
+    cluster = FakeErrorCluster(es_server)
+    cluster.stats_reply = search_reply({"days": {"buckets": []}, "services": {"buckets": []},
+                                        "levels": {"buckets": []}, "top": {"buckets": []}},
+                                       total=25_000)
+    result = run("stats", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"] == 25_000
+    assert "25000" in run("stats").output
+
+
 @pytest.mark.parametrize("n", [0, 1, 10_000])
 def test_summary_with_0_1_and_10000_groups(elkctl_env, es_server, n):
     groups = [make_group(i, level="critical" if i % 2 else "error", count=i + 1,

@@ -179,6 +179,28 @@ def test_dry_run_sends_and_records_nothing(elkctl_env, es_server, hook, tmp_path
     assert result.exit_code == 0, result.output
     assert [o["note"] for o in json.loads(result.output)] == ["dry run"]
     assert posts(hook) == [] and cluster.ledger == {} and cluster.states == {}
+    assert_no_write(es_server)
+
+
+def assert_no_write(es_server) -> None:
+    """Only reads reached Elasticsearch: searches, counts, mget (no index creation, no doc)."""
+    reads = ("/_search", "/_count", "/_mget")
+    seen = es_server.requests_seen()
+    assert seen, "the command sent no request at all"
+    assert [(m, p) for m, p in seen if m != "GET" and not p.endswith(reads)] == []
+
+
+def test_escalate_dry_run_sends_assigns_and_records_nothing(
+    elkctl_env, es_server, hook, tmp_path
+):
+    cluster = FakeErrorCluster(es_server, [
+        make_group(7, level="critical", first=T0 - timedelta(hours=3), last=T0)])
+    config = write_config(tmp_path, hook.url_for("/hook"), extra=ESCALATION)
+    result = run("escalate", "--config", config, "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    assert [o["note"] for o in json.loads(result.output)] == ["dry run"]
+    assert posts(hook) == [] and cluster.ledger == {} and cluster.states == {}
+    assert_no_write(es_server)
 
 
 def test_bad_config_fails_in_one_line(elkctl_env, es_server, tmp_path):

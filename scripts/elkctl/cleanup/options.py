@@ -51,7 +51,7 @@ verbose_option = click.option(
 lock_file_option = click.option(
     "--lock-file", type=click.Path(dir_okay=False, path_type=Path),
     help="Lock file that keeps overlapping runs apart (default: one per command and user "
-    "in $ELKCTL_LOCK_DIR, else $XDG_RUNTIME_DIR, else /tmp).",
+    "in $ELKCTL_LOCK_DIR, else $XDG_RUNTIME_DIR, else $TMPDIR, else /tmp).",
 )
 yes_option = click.option(
     "--yes", "-y", is_flag=True, help="Do not ask for confirmation (for cron and systemd)."

@@ -219,8 +219,13 @@ class ErrorStore:
         return list(_bucket_keys((reply.get("aggregations") or {}).get("keys")))
 
     def stats(self, spec: EventFilter, top: int = 10) -> dict[str, Any]:
-        """Raw daily/service/level/top-group aggregations for `errors stats`."""
-        reply = self.es.search(index=EVENTS, size=0, query=event_query(spec), aggs={
+        """Raw daily/service/level/top-group aggregations for `errors stats`.
+
+        track_total_hits: without it `hits.total` stops at 10,000 (relation "gte").
+        https://www.elastic.co/guide/en/elasticsearch/reference/current/search-your-data.html#track-total-hits
+        """
+        reply = self.es.search(index=EVENTS, size=0, query=event_query(spec),
+                               track_total_hits=True, aggs={
             "days": {"date_histogram": {"field": "@timestamp", "calendar_interval": "1d",
                                         "min_doc_count": 0},
                      "aggs": {"levels": {"terms": {"field": "log.level", "size": 10}}}},
