@@ -1,10 +1,11 @@
 """Configuration: sources, precedence and errors that name the key."""
 
+import re
 from pathlib import Path
 
 import pytest
 
-from python_logging.config import ConfigError, load_config
+from python_logging.config import _VALIDATORS, ENVIRONMENT_KEYS, ConfigError, load_config
 
 NO_ENV: dict[str, str] = {}
 
@@ -58,6 +59,17 @@ def test_yaml_file_mapping_overrides_and_environment(tmp_path):
         ({"service": {"name": "bad name/"}}, "service.name", "letters"),
         ({"service": "api"}, "service", "mapping"),
         ({"request_id": {"max_length": 0}}, "request_id.max_length", ">= 1"),
+        ({"service": {"version": []}}, "service.version", "string"),
+        ({"service": {"environment": ""}}, "service.environment", "string"),
+        ({"console": {"enabled": "maybe"}}, "console.enabled", "true or false"),
+        ({"console": {"level": "LOUD"}}, "console.level", "WARNING"),
+        ({"file": {"enabled": 2}}, "file.enabled", "true or false"),
+        ({"file": {"dir": []}}, "file.dir", "string"),
+        ({"file": {"compress": "x"}}, "file.compress", "true or false"),
+        ({"redaction": {"keys": "pin"}}, "redaction.keys", "list"),
+        ({"redaction": {"mask": ""}}, "redaction.mask", "string"),
+        ({"sampling": {"loggers": [1]}}, "sampling.loggers", "mapping"),
+        ({"sampling": {"paths": {"/x": 2}}}, "sampling.paths./x", "0 to 1"),
     ],
 )
 def test_bad_values_fail_naming_the_key_and_what_is_accepted(config, key, hint):
@@ -65,6 +77,24 @@ def test_bad_values_fail_naming_the_key_and_what_is_accepted(config, key, hint):
         load_config(config, environ=NO_ENV)
     assert error.value.key == key
     assert f"'{key}'" in str(error.value) and hint in str(error.value)
+
+
+def test_every_documented_key_has_a_bad_value_case():
+    cases = test_bad_values_fail_naming_the_key_and_what_is_accepted.pytestmark[0].args[1]
+    covered = {key.rsplit("./", 1)[0] for _config, key, _hint in cases}
+    assert set(_VALIDATORS) <= covered
+
+
+@pytest.mark.parametrize(("variable", "path"), ENVIRONMENT_KEYS.items())
+def test_each_environment_variable_overrides_its_key(variable, path):
+    value = "DEBUG" if path == ("level",) else "from-env"
+    mapping = {"service": {"name": "file", "version": "1", "environment": "prod"},
+               "level": "ERROR", "file": {"dir": "file-dir"}}
+    cfg = load_config(mapping, overrides={"level": "WARNING"}, environ={variable: value})
+    effective = cfg
+    for part in path:
+        effective = getattr(effective, part)
+    assert str(effective) == value
 
 
 def test_bad_environment_value_names_the_key():
@@ -83,3 +113,20 @@ def test_unreadable_or_invalid_yaml_file(tmp_path):
     listing.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(listing, environ=NO_ENV)
+
+
+def readme_config_rows():
+    """{key: environment variable or ''} of the README's configuration table."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: config -->")[1].split("<!-- /section: config -->")[0]
+    rows = re.findall(r"^\| `([a-z_.]+)` \|.*\| *`?([A-Z_]*)`? *\|$", section, re.MULTILINE)
+    return dict(rows)
+
+
+def test_readme_configuration_table_matches_the_code():
+    rows = readme_config_rows()
+    assert sorted(rows) == sorted(_VALIDATORS)
+    documented_env = {variable: key for key, variable in rows.items() if variable}
+    assert documented_env == {
+        variable: ".".join(path) for variable, path in ENVIRONMENT_KEYS.items()
+    }
