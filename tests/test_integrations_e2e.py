@@ -110,6 +110,10 @@ def test_capture_exception_redacts_message_traceback_and_context(log_file):
     for secret in SECRETS:
         assert secret not in text
     assert event["log.level"] == "critical"
+    assert event["error"]["type"] == "PermissionError"
+    assert event["error"]["message"] == (
+        "upstream refused Authorization: Bearer [REDACTED] for password=[REDACTED]")
+    assert "password=[REDACTED]" in event["error"]["stack_trace"]
     assert event["error"]["grouping_key"] == key
     assert event["error"]["grouping_name"] == "PermissionError in tests.test_integrations_e2e.leak"
     assert "Traceback" in event["error"]["stack_trace"]

@@ -133,14 +133,35 @@ def test_loguru_lines_land_in_the_same_file_with_the_same_fields(configure, tmp_
     assert "ghp_" + "a" * 36 not in (tmp_path / "checkout-api.log").read_text()
 
 
-def test_loguru_diagnose_is_off(configure, tmp_path):
+@pytest.mark.parametrize("diagnose", [False, True])
+def test_loguru_diagnose_is_off(configure, tmp_path, monkeypatch, diagnose):
+    """What loguru hands our sink holds no local variable values; `diagnose=True` (the
+    check's control case) would print them, as loguru does by default."""
     loguru = pytest.importorskip("loguru")
+    from python_logging import loguru_bridge
+
+    received = []
+    real_call = loguru_bridge.LoguruSink.__call__
+
+    def spy(sink, message):
+        received.append(str(message))
+        real_call(sink, message)
+
+    monkeypatch.setattr(loguru_bridge.LoguruSink, "__call__", spy)
+    if diagnose:
+        real_add = loguru.logger.add
+        monkeypatch.setattr(
+            loguru.logger, "add", lambda *a, **k: real_add(*a, **{**k, "diagnose": True})
+        )
     configure()
-    secret_local = "s3cr3t-local-value"  # noqa: F841 - must not appear via diagnose
+    secret_local = "s3cr3t-local-value"
     try:
-        1 / 0  # noqa: B018
+        len(secret_local) / 0  # diagnose would print the value of secret_local here
     except ZeroDivisionError:
         loguru.logger.exception("boom")
+    [formatted] = received
+    assert "ZeroDivisionError" in formatted
+    assert ("s3cr3t-local-value" in formatted) is diagnose
     assert "s3cr3t-local-value" not in (tmp_path / "checkout-api.log").read_text()
 
 

@@ -124,6 +124,13 @@ def flask_app() -> Any:
         time.sleep(PAUSE)
         return handled(request.headers.get("x-request-id"))
 
+    @app.get("/aok")
+    async def async_ok():  # Flask runs it in an event loop of its own (asgiref)
+        from flask import request
+
+        await asyncio.sleep(PAUSE)
+        return handled(request.headers.get("x-request-id"))
+
     @app.get("/user")
     def user():
         set_user(42)
@@ -158,6 +165,10 @@ class FlaskDriver(Driver):
         response.close()  # as a WSGI server does; this ends the request and its access line
         return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()},
                      text)
+
+    async def aget(self, path: str, headers: dict[str, str] | None = None) -> Reply:
+        """An async view (`/ok` -> `/aok`), served the WSGI way: one worker thread each."""
+        return await asyncio.to_thread(self.get, path.replace("/ok", "/aok"), headers)
 
 
 # --- Django ----------------------------------------------------------------------------
