@@ -1,11 +1,12 @@
 """Sampling: keep only a fraction of INFO and DEBUG lines for chatty loggers or paths.
 
 Configured in YAML (`sampling.loggers: {name: fraction}`, `sampling.paths: {prefix:
-fraction}`). WARNING and above always pass. The keep/drop decision is a hash of the
-request ID, so a request keeps all its lines or none (a sampled request stays whole);
-lines outside a request are sampled at random. When a logger rule and a path rule both
-apply, the smaller fraction wins. Install the filter on handlers: filters on a logger
-do not see records propagated from its children.
+fraction}`). WARNING and above always pass, and so does any line carrying an exception
+(a captured error, whatever its severity, is never dropped). The keep/drop decision is
+a hash of the request ID, so a request keeps all its lines or none (a sampled request
+stays whole); lines outside a request are sampled at random. When a logger rule and a
+path rule both apply, the smaller fraction wins. Install the filter on handlers: filters
+on a logger do not see records propagated from its children.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class SamplingFilter(logging.Filter):
         self._paths = sorted(config.paths, key=lambda rule: len(rule[0]), reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.WARNING:
+        if record.levelno >= logging.WARNING or record.exc_info:
             return True
         decided = getattr(record, _DECISION, None)
         if decided is None:

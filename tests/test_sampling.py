@@ -48,6 +48,18 @@ def test_warnings_and_above_are_never_sampled():
     assert not drop_all.filter(record("app", logging.DEBUG))
 
 
+def test_errors_captured_at_a_low_severity_are_never_sampled():
+    from python_logging.capture import capture_exception
+    from tests.logcapture import capturing
+
+    drop_all = SamplingFilter(SamplingConfig(loggers=(("python_logging", 0.0),)))
+    with capturing() as logs:
+        logs.addFilter(drop_all)
+        capture_exception(ValueError("minor"), severity="low")  # an INFO error event
+        logging.getLogger("python_logging.errors").info("chatter")
+    assert [r.getMessage() for r in logs.records] == ["ValueError: minor"]
+
+
 def test_logger_rules_match_the_logger_and_its_children_most_specific_first():
     sampler = SamplingFilter(SamplingConfig(loggers=(("app", 0.0), ("app.audit", 1.0))))
     assert not sampler.filter(record("app"))
