@@ -68,6 +68,53 @@ def test_django_snippet_is_valid_settings():
     assert options.exclude_paths == {"/health"}
 
 
+DJANGO_PROJECT = """
+import json, sys
+from django.conf import settings
+from django.http import HttpResponse
+from django.urls import path
+
+snippet = {}
+exec(sys.stdin.read(), snippet)
+urlpatterns = [path("orders/<int:order_id>", lambda request, order_id: HttpResponse("ok")),
+               path("health", lambda request: HttpResponse("up"))]
+settings.configure(
+    SECRET_KEY="readme", ALLOWED_HOSTS=["*"], ROOT_URLCONF=__name__, INSTALLED_APPS=[],
+    MIDDLEWARE=snippet["MIDDLEWARE"],
+    PYTHON_LOGGING_MIDDLEWARE=snippet["PYTHON_LOGGING_MIDDLEWARE"],
+)
+import django
+django.setup()
+from django.test import Client
+from python_logging import setup_logging
+setup_logging({"service": {"name": "readme"}, "file": {"enabled": False},
+               "console": {"format": "json"}})
+replies = [Client().get(url, headers={"X-Request-ID": "dj-1"}) for url in ("/orders/3", "/health")]
+print(json.dumps([[r.status_code, r.headers.get("X-Request-ID")] for r in replies]))
+"""
+
+
+def test_django_snippet_serves_requests_with_ids():
+    # Django settings are process-wide: the snippet runs as the settings of a project
+    # of its own, in a child process.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SERVICE_NAME", "LOG_LEVEL", "LOG_DIR", "ENVIRONMENT")}
+    result = subprocess.run([sys.executable, "-c", DJANGO_PROJECT], input=snippets()["django"],
+                            capture_output=True, text=True, timeout=60, env=env,
+                            cwd=README.parent)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [[200, "dj-1"], [200, "dj-1"]]
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["log"]["logger"] == "python_logging.access"]
+    assert [line["url"]["path"] for line in access] == ["/orders/3"]  # /health excluded
+    assert access[0]["http"]["request"]["id"] == "dj-1"
+
+
 def test_errors_snippet_captures_twice():
     with capturing() as logs, request_context("readme-2"):
         namespace = run("errors")

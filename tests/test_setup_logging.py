@@ -55,6 +55,14 @@ def test_calling_again_reconfigures_without_duplicating_handlers(configure, tmp_
     assert [line["message"] for line in read_lines(tmp_path / "checkout-api.log")] == ["shown"]
 
 
+def test_calling_again_routes_loguru_once(configure, tmp_path):
+    loguru = pytest.importorskip("loguru")
+    configure()
+    configure()
+    loguru.logger.info("once")
+    assert [line["message"] for line in read_lines(tmp_path / "checkout-api.log")] == ["once"]
+
+
 def test_handlers_the_application_added_are_left_alone(configure):
     own = logging.NullHandler()
     logging.getLogger().addHandler(own)
