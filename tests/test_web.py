@@ -183,3 +183,40 @@ def test_no_framework_or_client_is_imported_until_used():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_wsgi_custom_header_is_read_and_echoed():
+    def app(environ, start_response):
+        start_response("200 OK", [("X-Correlation-ID", "stale")])
+        return [(current_request_id() or "").encode()]
+
+    headers = []
+    environ = {"PATH_INFO": "/", "HTTP_X_CORRELATION_ID": "corr-2", "HTTP_X_REQUEST_ID": "no"}
+    with capturing():
+        body = WSGIMiddleware(app, header="X-Correlation-ID")(
+            environ, lambda status, h, exc_info=None: headers.extend(h))
+        chunks = list(body)
+        body.close()
+    assert chunks == [b"corr-2"]
+    assert headers == [("X-Correlation-ID", "corr-2")]
+
+
+def test_django_custom_header_is_read_and_echoed():
+    from django.http import HttpResponse
+    from django.test import RequestFactory, override_settings
+
+    from tests.web_apps import configure_django
+
+    configure_django()
+    from python_logging.django import RequestIDMiddleware as DjangoMiddleware
+
+    def view(request):
+        return HttpResponse(current_request_id())
+
+    request = RequestFactory().get("/", headers={"X-Correlation-ID": "corr-3",
+                                                 "X-Request-ID": "no"})
+    with capturing(), override_settings(PYTHON_LOGGING_MIDDLEWARE={"header": "X-Correlation-ID"}):
+        response = DjangoMiddleware(view)(request)
+    assert response.content == b"corr-3"
+    assert response["X-Correlation-ID"] == "corr-3"
+    assert not response.has_header("X-Request-ID")
