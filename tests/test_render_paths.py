@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from python_logging.context import add_context_fields, request_context
+from python_logging.context import (
+    add_context_fields,
+    context_fields,
+    request_context,
+    vouched_context,
+)
 from python_logging.ecs import ServiceIdentity
 from python_logging.events import from_record, level_name, record_fields, record_message
 from python_logging.pipeline import Pipeline
@@ -105,3 +110,57 @@ def test_loguru_fast_path_equals_the_general_path(message, extra, bound):
         logger.remove(handler_id)
     assert fast is not None
     assert fast == general
+
+
+# Client-controlled texts of a request, with secrets mixed in.
+client_texts = st.text(max_size=30) | st.sampled_from([
+    "a=1&access_token=s3cr3t", "password=hunter2", "Bearer abcdefghijklmnopqrstuvwx",
+    "j.doe@example.com", "4111 1111 1111 1111", "10.0.0.1", "::1", "/reset/password=x",
+])
+
+
+@settings(max_examples=100, deadline=None)
+@given(method=client_texts, path=client_texts, query=client_texts, client=client_texts,
+       agent=client_texts, bound=contexts)
+def test_the_trusted_channel_gives_the_full_treatments_line(
+    method, path, query, client, agent, bound
+):
+    """Whatever a client sends, the access line python_logging vouches for (only its
+    listed texts scanned) is the line the full redaction walk gives."""
+    from python_logging import web
+    from python_logging.events import handle_vouched
+
+    pipeline = PIPELINES["redacting"]
+    request = web.ObservedRequest(web.middleware_settings(), method=method, path=path,
+                                  query=query, client=client, user_agent=agent)
+    request.status = 200
+    lines = []
+
+    class Rendering(logging.Handler):
+        def emit(self, record):
+            lines.append((pipeline.render_record(record), record_fields(record)[1]))
+
+    logger = logging.getLogger("tests.render_paths.trusted")
+    logger.propagate = False
+    handler = Rendering()
+    logger.addHandler(handler)
+    try:
+        with request:  # the request context, bound the trusted way
+            if bound:
+                add_context_fields(bound)
+            level, message, extra, voucher = web.access_line(request, 1_000)
+            record = logger.makeRecord(logger.name, level, "web.py", 1, message, (), None,
+                                       "access", extra)
+            handle_vouched(logger, record, voucher)
+            bound_fields = dict(context_fields())
+            vouched = vouched_context()
+            trusted_context = vouched is not None and vouched[0] is context_fields()
+        with request_context(request.request_id):  # the same context, bound the usual way
+            add_context_fields(bound_fields)
+            full = pipeline.render_event(from_record(record))
+    finally:
+        logger.removeHandler(handler)
+    [(fast, trusted)] = lines
+    assert trusted is voucher  # the trusted channel was taken for the line's fields
+    assert trusted_context is not bool(bound)  # and for the context, unless added to
+    assert fast == full
