@@ -5,7 +5,10 @@ right kind where ECS has a leaf) are merged in; unknown names are kept as they a
 A value that would clash (`extra={"error": "text"}`, `{"http": "x"}` next to
 `http.request.id`, a string for a numeric ECS field, a reserved top-level key) is moved
 under `labels.<dotted_key_with_underscores>` as a keyword-safe value, so the line is
-never dropped and Elasticsearch never rejects it.
+never dropped and Elasticsearch never rejects it. So is a different value for a field the
+line owns (`OWNED`: the service, the request ID, the process, the logger): a user's
+`extra={"http": {"request": {"id": ...}}}` or `{"service": {"name": ...}}` must not
+re-label the line, move it to another data stream or break request correlation.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ from python_logging.events import LogEvent, TrustedFields
 
 # Top-level keys the renderer owns; a user value for them is moved to labels.
 RESERVED = frozenset({"@timestamp", "log.level", "message", "ecs.version"})
+# Leaves every line sets itself (identity, request context, origin process and logger):
+# a different value from the user's fields or the bound context is moved to labels.
+OWNED = frozenset({
+    "service.name", "service.version", "service.environment", "http.request.id",
+    "process.pid", "process.thread.name", "log.logger",
+})
 OBJECT_PATHS = frozenset(
     name.rsplit(".", i)[0] for name in FIELD_KINDS for i in range(1, name.count(".") + 1)
 )
@@ -210,7 +219,11 @@ def merge_fields(
                 merge_fields(target, value, labels, full)
             else:
                 labels[_label_key(full)] = _label_value(value)
-        elif existing.__class__ is not dict and _scalar_fits(kind, value):
+        elif (
+            existing.__class__ is not dict
+            and _scalar_fits(kind, value)
+            and (existing is None or full not in OWNED or existing == value)
+        ):
             doc[key] = value
         else:
             labels[_label_key(full)] = _label_value(value)

@@ -104,6 +104,53 @@ def test_clashing_extra_values_move_to_labels_and_never_drop_the_line(extra, lab
     assert doc["service"]["name"] == "checkout-api"
 
 
+@pytest.mark.parametrize(
+    ("extra", "path", "label", "value"),
+    [
+        ({"http": {"request": {"id": "evil"}}}, ("http", "request", "id"), "http_request_id",
+         "evil"),
+        ({"http.request.id": "evil"}, ("http", "request", "id"), "http_request_id", "evil"),
+        ({"service": {"name": "other-stream"}}, ("service", "name"), "service_name",
+         "other-stream"),
+        ({"service": {"environment": "prod"}}, ("service", "environment"),
+         "service_environment", "prod"),
+        ({"process.pid": 1}, ("process", "pid"), "process_pid", 1),
+        ({"log": {"logger": "fake"}}, ("log", "logger"), "log_logger", "fake"),
+    ],
+)
+def test_fields_the_line_owns_keep_their_value_and_the_users_goes_to_labels(
+    extra, path, label, value
+):
+    """A user's value must not re-label the line's request, service or origin."""
+    with request_context("req-2"):
+        for pipeline in (Pipeline(IDENTITY), Pipeline(IDENTITY, Redactor())):
+            doc = render(make_record(**extra), pipeline)
+            owned = doc
+            for key in path:
+                owned = owned[key]
+            assert owned == {"http": "req-2", "service": IDENTITY.service.get(path[-1]),
+                             "process": doc["process"]["pid"], "log": "shop.orders"}[path[0]]
+            assert owned != value
+            assert doc["labels"][label] == value
+
+
+def test_the_bound_context_cannot_replace_the_request_id_either():
+    with request_context("req-3"):
+        add_context_fields({"http": {"request": {"id": "ctx", "method": "GET"}}})
+        doc = render(make_record())
+    assert doc["http"]["request"] == {"id": "req-3", "method": "GET"}
+    assert doc["labels"]["http_request_id"] == "ctx"
+
+
+def test_an_owned_field_given_its_own_value_stays_out_of_labels():
+    with request_context("req-4"):
+        doc = render(make_record(http={"request": {"id": "req-4"}},
+                                 service={"name": "checkout-api", "team": "payments"}))
+    assert doc["http"]["request"]["id"] == "req-4"
+    assert doc["service"] == {**IDENTITY.service, "team": "payments"}
+    assert "labels" not in doc
+
+
 def test_reserved_top_level_keys_cannot_be_overwritten():
     record = make_record()
     record.__dict__["ecs.version"] = "0"
