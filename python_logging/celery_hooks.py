@@ -3,7 +3,9 @@
 `connect_celery()` once in the worker and the publisher (e.g. next to the Celery app).
 - `before_task_publish` puts the current ID into the message headers;
 - `task_prerun` validates that header again (it crossed a broker) and enters a request
-  context with it, or with the task ID when it is missing or invalid;
+  context with it. Without a valid header it keeps the caller's ID when there is one (an
+  eager task, `task_always_eager`, runs in the caller's context and is never published),
+  else it uses the task ID;
 - `task_postrun` leaves the context, so the next task on the worker starts clean.
 Celery is imported only by `connect_celery`.
 """
@@ -37,7 +39,9 @@ def before_task_publish(headers: dict[str, Any] | None = None, **_: Any) -> None
 def task_prerun(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     if task_id is None:  # Celery always sends one; without it postrun could not close
         return
-    context = request_context(valid_request_id(_incoming(task)) or valid_request_id(task_id))
+    context = request_context(
+        valid_request_id(_incoming(task)) or current_request_id() or valid_request_id(task_id)
+    )
     context.__enter__()
     _open[task_id] = context
 

@@ -131,3 +131,21 @@ def test_celery_eager_task_runs_under_the_published_id():
     result = which_id.apply(headers={celery_hooks.HEADER: "pub-2"})
     assert result.get() == "pub-2"
     assert current_request_id() is None
+
+
+def test_celery_eager_task_called_in_a_request_keeps_the_callers_id():
+    from celery import Celery
+
+    app = Celery("python_logging_test_eager", set_as_current=False)
+    app.conf.task_always_eager = True
+
+    @app.task
+    def which_id():
+        return current_request_id()
+
+    celery_hooks.connect_celery()
+    with request_context("web-1"):  # eager: nothing is published, so no header
+        assert which_id.delay().get() == "web-1"
+        assert which_id.apply_async().get() == "web-1"
+        assert current_request_id() == "web-1"  # postrun restored the caller's context
+    assert which_id.delay().get() != "web-1"  # outside a request: the task's own ID
