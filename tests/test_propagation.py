@@ -117,7 +117,8 @@ def test_celery_publish_outside_a_request_adds_nothing():
     assert headers == {}
 
 
-def test_celery_eager_task_runs_under_the_published_id():
+def eager_task_reporting_its_id():
+    """A task of an eager Celery app (hooks connected) that returns its request ID."""
     from celery import Celery
 
     app = Celery("python_logging_test", set_as_current=False)
@@ -128,22 +129,18 @@ def test_celery_eager_task_runs_under_the_published_id():
         return current_request_id()
 
     celery_hooks.connect_celery()
+    return which_id
+
+
+def test_celery_eager_task_runs_under_the_published_id():
+    which_id = eager_task_reporting_its_id()
     result = which_id.apply(headers={celery_hooks.HEADER: "pub-2"})
     assert result.get() == "pub-2"
     assert current_request_id() is None
 
 
 def test_celery_eager_task_called_in_a_request_keeps_the_callers_id():
-    from celery import Celery
-
-    app = Celery("python_logging_test_eager", set_as_current=False)
-    app.conf.task_always_eager = True
-
-    @app.task
-    def which_id():
-        return current_request_id()
-
-    celery_hooks.connect_celery()
+    which_id = eager_task_reporting_its_id()
     with request_context("web-1"):  # eager: nothing is published, so no header
         assert which_id.delay().get() == "web-1"
         assert which_id.apply_async().get() == "web-1"
