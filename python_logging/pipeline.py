@@ -2,6 +2,11 @@
 
 Each step is a small function over a `LogEvent`, testable alone; `Pipeline` composes
 them once at `setup_logging` so the per-line path does no configuration look-ups.
+
+Lines without an exception (nearly all of them) take `render_parts`: the same steps on
+the line's parts, without building a `LogEvent`. Anything unusual (an exception, a
+failure in a step) takes `render_event`, the general path, which also writes the
+fallback line. Both produce the same line for the same input (tests compare them).
 """
 
 from __future__ import annotations
