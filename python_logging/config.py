@@ -238,13 +238,19 @@ def _optional_size(key: str, value: Any) -> int | None:
     return size
 
 
-def _count(minimum: int, optional: bool = False):
+def _count(minimum: int, optional: bool = False, maximum: int | None = None):
     def validate(key: str, value: Any) -> int | None:
         if value is None and optional:
             return None
-        if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and value >= minimum
+            and (maximum is None or value <= maximum)
+        ):
             return value
-        accepted = f"a whole number >= {minimum}" + (" or null" if optional else "")
+        bound = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+        accepted = f"a whole number {bound}" + (" or null" if optional else "")
         raise ConfigError(key, f"{value!r} is not accepted; use {accepted}")
 
     return validate
@@ -315,7 +321,8 @@ _VALIDATORS = {
     "redaction.keys": _strings,
     "redaction.patterns": _regexes,
     "redaction.mask": _text,
-    "request_id.max_length": _count(1),
+    # An ID is copied onto every line of its request: a few hundred characters at most.
+    "request_id.max_length": _count(1, maximum=1024),
     "sampling.loggers": _fractions(path_prefixes=False),
     "sampling.paths": _fractions(path_prefixes=True),
 }

@@ -27,8 +27,10 @@ def parse_size(value: int | str) -> int:
             raise ValueError(f"{value!r} is negative; a size is a number of bytes >= 0")
         return value
     match = _SIZE.match(str(value))
-    if match and match.group(2).lower() in _SIZE_UNITS:
-        return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+    unit = match.group(2).lower() if match else None
+    # A fraction needs a unit larger than a byte ("1.5GB"): "1.5" bytes is a mistake.
+    if match and unit in _SIZE_UNITS and not ("." in match.group(1) and _SIZE_UNITS[unit] == 1):
+        return int(float(match.group(1)) * _SIZE_UNITS[unit])
     raise ValueError(
         f"{value!r} is not a size; use a number of bytes or a number with a unit "
         "(KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB or K/M/G/T powers of 1024), "

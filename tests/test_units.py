@@ -21,7 +21,9 @@ def test_parse_size(text, expected):
     assert parse_size(text) == expected
 
 
-@pytest.mark.parametrize("bad", ["lots", "", "10 parsecs", "-5", True, -1, "1.2.3MB"])
+@pytest.mark.parametrize(
+    "bad", ["lots", "", "10 parsecs", "-5", True, -1, "1.2.3MB", 1.5, "1.5", "2.5b"]
+)
 def test_parse_size_rejects_with_the_accepted_forms(bad):
     with pytest.raises(ValueError, match=r"size|negative"):
         parse_size(bad)
