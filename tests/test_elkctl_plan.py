@@ -223,3 +223,30 @@ def test_wait_until_gives_up_with_the_last_reason():
             clock=Clock(fake.now, fake.sleep),
         )
     assert sum(fake.sleeps) == pytest.approx(3)
+
+
+def test_a_long_wait_says_what_it_waits_for_then_every_half_minute():
+    fake = FakeClock()
+    said = []
+    with pytest.raises(ElkctlError):
+        wait_until(
+            lambda: Probe(reason="connection refused"),
+            what="Elasticsearch at http://es:9200",
+            timeout=100,
+            clock=Clock(fake.now, fake.sleep),
+            progress=said.append,
+        )
+    assert said[0].startswith("waiting for Elasticsearch at http://es:9200 (")
+    assert said[0].endswith(" of 100s): connection refused")
+    assert len(said) == 4  # after ~5 s, then about every 30 s until the 100 s deadline
+
+
+def test_a_quick_failure_prints_no_progress():
+    fake = FakeClock()
+    said = []
+    with pytest.raises(ElkctlError):
+        wait_until(
+            lambda: Probe(reason="503"), what="Kibana", timeout=3,
+            clock=Clock(fake.now, fake.sleep), progress=said.append,
+        )
+    assert said == []

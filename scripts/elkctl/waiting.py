@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,16 @@ def backoff_delays(first: float = 0.5, cap: float = 5.0):
         delay = min(cap, delay * 2)
 
 
+# A wait longer than a few seconds says so, then repeats every half minute, so it never
+# looks hung; a quick failure stays the one line of its error.
+PROGRESS_AFTER = 5.0
+PROGRESS_EVERY = 30.0
+
+
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def wait_until(
     probe: Callable[[], Probe[T]],
     *,
@@ -46,20 +57,30 @@ def wait_until(
     timeout: float,
     clock: Clock | None = None,
     interval: float | None = None,
+    progress: Callable[[str], None] = _to_stderr,
 ) -> T:
     """Call `probe` until it reports ready; ElkctlError naming the last reason at `timeout`.
 
     Delays back off from 0.5 s to 5 s, or stay at `interval` (when timing something).
+    A wait past PROGRESS_AFTER seconds tells `progress`, then every PROGRESS_EVERY seconds.
     """
     clock = clock or Clock()
-    deadline = clock.now() + timeout
+    start = clock.now()
+    deadline = start + timeout
+    next_progress = start + PROGRESS_AFTER
     delays = backoff_delays() if interval is None else backoff_delays(interval, interval)
     for delay in delays:
         result = probe()
         if result.ready:
             return result.value  # type: ignore[return-value]
-        remaining = deadline - clock.now()
+        now = clock.now()
+        remaining = deadline - now
         if remaining <= 0:
             raise ElkctlError(f"{what} not ready after {timeout:g}s: {result.reason}")
+        if now >= next_progress:
+            progress(
+                f"waiting for {what} ({now - start:.0f}s of {timeout:g}s): {result.reason}"
+            )
+            next_progress = now + PROGRESS_EVERY
         clock.sleep(min(delay, remaining))
     raise AssertionError("unreachable")  # pragma: no cover
