@@ -17,19 +17,17 @@ from python_logging.user import set_user
 __all__ = [
     "ConfigError",
     "LoggingConfig",
-    "current_request_id",
-    "failure_counts",
-    "redact",
-    "request_context",
-    "setup_logging",
-]
-__all__ += [
     "capture_errors",
     "capture_exception",
+    "current_request_id",
+    "failure_counts",
     "instrument_httpx",
     "instrument_requests",
     "log_performance",
+    "redact",
+    "request_context",
     "set_user",
+    "setup_logging",
     "submit_with_context",
     "with_context",
 ]
