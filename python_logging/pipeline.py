@@ -12,7 +12,7 @@ fallback line. Both produce the same line for the same input (tests compare them
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -38,7 +38,6 @@ from python_logging.events import (
 from python_logging.failures import failures
 from python_logging.render import Renderer
 
-Processor = Callable[[LogEvent], None]
 _bound_fields = context._fields.get
 _request_id = context._request_id.get
 _vouched = context.vouched_context
