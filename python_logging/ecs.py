@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from python_logging._ecs_fields import ECS_VERSION, FIELD_KINDS
-from python_logging.events import LogEvent, TrustedFields
+from python_logging.events import LineHead, LogEvent, TrustedFields
 
 # Top-level keys the renderer owns; a user value for them is moved to labels.
 RESERVED = frozenset({"@timestamp", "log.level", "message", "ecs.version"})
@@ -89,14 +89,9 @@ def context_fragment(
 
 def to_ecs(event: LogEvent, identity: ServiceIdentity, fragment: ContextFragment) -> None:
     """Build `event.doc` (see `build_doc`)."""
-    head = (event.timestamp, event.level, event.logger, event.origin, event.pid, event.thread)
     event.doc = build_doc(
-        identity, fragment, head, event.message, event.trusted, event.fields, event.error
+        identity, fragment, event.head, event.message, event.trusted, event.fields, event.error
     )
-
-
-# (timestamp, level, logger, origin, pid, thread) of one line.
-LineHead = tuple[float, str, str, "tuple[str, int, str] | None", "int | None", "str | None"]
 
 
 def build_doc(

@@ -74,44 +74,26 @@ def _with_path(fields: dict[str, Any], path: tuple[str, ...], value: Any) -> dic
     return copy
 
 
+# (timestamp, level, logger, origin, pid, thread) of one line: what every line has,
+# whichever API produced it.
+LineHead = tuple[float, str, str, "tuple[str, int, str] | None", "int | None", "str | None"]
+
+
 class LogEvent:
     """Mutable state of one log line on its way through the pipeline."""
 
-    __slots__ = (
-        "doc",
-        "error",
-        "exception",
-        "fields",
-        "level",
-        "logger",
-        "message",
-        "origin",
-        "pid",
-        "thread",
-        "timestamp",
-        "trusted",
-    )
+    __slots__ = ("doc", "error", "exception", "fields", "head", "message", "trusted")
 
     def __init__(
         self,
-        timestamp: float,
-        level: str,
+        head: LineHead,
         message: str,
-        logger: str,
-        pid: int | None,
-        thread: str | None,
-        origin: tuple[str, int, str] | None,
         fields: dict[str, Any],
-        exception: BaseException | None,
+        exception: BaseException | None = None,
         trusted: TrustedFields | None = None,
     ) -> None:
-        self.timestamp = timestamp
-        self.level = level
+        self.head = head
         self.message = message
-        self.logger = logger
-        self.pid = pid
-        self.thread = thread
-        self.origin = origin
         # Structured fields: the user's `extra`, or loguru's bound values. Nested mappings.
         self.fields = fields
         self.exception = exception
@@ -125,19 +107,25 @@ class LogEvent:
 
 def from_record(record: logging.LogRecord) -> LogEvent:
     fields, trusted = record_fields(record)
-    exc_info = record.exc_info
     return LogEvent(
+        record_head(record), record_message(record), fields, record_exception(record), trusted
+    )
+
+
+def record_head(record: logging.LogRecord) -> LineHead:
+    return (
         record.created,
         level_name(record),
-        record_message(record),
         record.name,
+        (record.filename, record.lineno, record.funcName),
         record.process,
         record.threadName,
-        (record.filename, record.lineno, record.funcName),
-        fields,
-        exc_info[1] if exc_info else None,
-        trusted,
     )
+
+
+def record_exception(record: logging.LogRecord) -> BaseException | None:
+    exc_info = record.exc_info
+    return exc_info[1] if exc_info else None
 
 
 def record_fields(record: logging.LogRecord) -> tuple[dict[str, Any], TrustedFields | None]:

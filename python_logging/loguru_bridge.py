@@ -14,8 +14,7 @@ import contextlib
 import logging
 from typing import Any
 
-from python_logging.ecs import LineHead
-from python_logging.events import FIELDS_ATTRIBUTE, LogEvent
+from python_logging.events import FIELDS_ATTRIBUTE, LineHead, LogEvent
 from python_logging.pipeline import Pipeline
 
 _LEVELS = {"TRACE": 5, "SUCCESS": logging.INFO}
@@ -82,11 +81,11 @@ class LoguruSink:
                 write_line(line)
 
     def _render(self, entry: dict[str, Any]) -> bytes:
-        if entry["exception"] is None:  # the common line: no LogEvent needed
-            line = self._pipeline.render_parts(*_parts(entry), dict(entry["extra"]))
-            if line is not None:
-                return line
-        return self._pipeline.render_event(to_event(entry))
+        exception = entry["exception"]
+        head, message = _parts(entry)
+        return self._pipeline.render_line(
+            head, message, dict(entry["extra"]), exception.value if exception else None
+        )
 
 
 def _parts(entry: dict[str, Any]) -> tuple[LineHead, str]:
@@ -105,11 +104,8 @@ def _parts(entry: dict[str, Any]) -> tuple[LineHead, str]:
 
 def to_event(entry: dict[str, Any]) -> LogEvent:
     exception = entry["exception"]
-    (timestamp, level, logger, origin, pid, thread), message = _parts(entry)
-    return LogEvent(
-        timestamp, level, message, logger, pid, thread, origin, dict(entry["extra"]),
-        exception.value if exception else None,
-    )
+    head, message = _parts(entry)
+    return LogEvent(head, message, dict(entry["extra"]), exception.value if exception else None)
 
 
 def to_record(entry: dict[str, Any]) -> logging.LogRecord:

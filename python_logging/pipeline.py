@@ -3,10 +3,11 @@
 Each step is a small function over a `LogEvent`, testable alone; `Pipeline` composes
 them once at `setup_logging` so the per-line path does no configuration look-ups.
 
-Lines without an exception (nearly all of them) take `render_parts`: the same steps on
-the line's parts, without building a `LogEvent`. Anything unusual (an exception, a
-failure in a step) takes `render_event`, the general path, which also writes the
-fallback line. Both produce the same line for the same input (tests compare them).
+Every API hands `render_line` the same parts (head, message, fields, exception). Lines
+without an exception (nearly all of them) take `render_parts`: the same steps on those
+parts, without building a `LogEvent`. Anything unusual (an exception, a failure in a
+step) takes `render_event`, the general path, which also writes the fallback line. Both
+produce the same line for the same input (tests compare them).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 from python_logging import context
 from python_logging.ecs import (
     ContextFragment,
-    LineHead,
     ServiceIdentity,
     build_doc,
     context_fragment,
@@ -27,12 +27,13 @@ from python_logging.ecs import (
     to_ecs,
 )
 from python_logging.events import (
+    LineHead,
     LogEvent,
     TrustedFields,
     describe_exception,
-    from_record,
-    level_name,
+    record_exception,
     record_fields,
+    record_head,
     record_message,
 )
 from python_logging.failures import failures
@@ -158,25 +159,33 @@ class Pipeline:
 
     def render_record(self, record: logging.LogRecord) -> bytes:
         """One JSON line (with newline) for a stdlib record. Never raises."""
-        if record.exc_info is None:
+        try:
+            head = record_head(record)
             fields, trusted = record_fields(record)
-            head = (
-                record.created, level_name(record), record.name,
-                (record.filename, record.lineno, record.funcName), record.process,
-                record.threadName,
-            )
-            line = self.render_parts(head, record_message(record), fields, trusted)
+            message = record_message(record)
+            exception = record_exception(record)
+        except Exception as exc:  # a record someone tampered with: keep what is certain
+            failures.record("format log record", exc)
+            head = (record.created, str(record.levelname).lower(), str(record.name), None, None,
+                    None)
+            message, fields, trusted, exception = repr(record.msg), {}, None, None
+        return self.render_line(head, message, fields, exception, trusted)
+
+    def render_line(
+        self,
+        head: LineHead,
+        message: str,
+        fields: dict[str, Any],
+        exception: BaseException | None = None,
+        trusted: TrustedFields | None = None,
+    ) -> bytes:
+        """One JSON line (with newline) from a line's parts, whichever API made them.
+        Never raises. Lines without an exception take the fast path."""
+        if exception is None:
+            line = self.render_parts(head, message, fields, trusted)
             if line is not None:
                 return line
-        try:
-            event = from_record(record)
-        except Exception as exc:
-            failures.record("format log record", exc)
-            event = LogEvent(
-                record.created, str(record.levelname).lower(), repr(record.msg), str(record.name),
-                None, None, None, {}, None,
-            )
-        return self.render_event(event)
+        return self.render_event(LogEvent(head, message, fields, exception, trusted))
 
     def render_parts(
         self,
@@ -201,14 +210,15 @@ class Pipeline:
 
     def fallback_doc(self, event: LogEvent, exc: BaseException) -> dict[str, Any]:
         """A minimal line keeping only what is certainly safe to keep."""
+        timestamp, level, logger = event.head[:3]
         message = str(event.message)[:2000]
         if self._redaction is not None:
             message = self._redaction.text(message)
         return {
-            "@timestamp": format_timestamp(event.timestamp),
-            "log.level": event.level,
+            "@timestamp": format_timestamp(timestamp),
+            "log.level": level,
             "message": message,
-            "log": {"logger": event.logger},
+            "log": {"logger": logger},
             "service": {"name": self.identity.name, "environment": self.identity.environment},
             "labels": {"python_logging_error": f"formatting failed: {type(exc).__name__}"},
         }

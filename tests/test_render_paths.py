@@ -18,7 +18,7 @@ from python_logging.context import (
     vouched_context,
 )
 from python_logging.ecs import ServiceIdentity
-from python_logging.events import from_record, level_name, record_fields, record_message
+from python_logging.events import from_record, record_fields, record_head, record_message
 from python_logging.pipeline import Pipeline
 from python_logging.redaction import Redactor
 
@@ -63,10 +63,9 @@ def make_record(message, extra):
 def fast_path(pipeline, record):
     """The line `render_record` writes for a record without an exception; None if the
     fast path gave up (it must not here: every input below is one it handles)."""
-    head = (record.created, level_name(record), record.name,
-            (record.filename, record.lineno, record.funcName), record.process,
-            record.threadName)
-    return pipeline.render_parts(head, record_message(record), *record_fields(record))
+    return pipeline.render_parts(
+        record_head(record), record_message(record), *record_fields(record)
+    )
 
 
 def both_paths(pipeline, record, bound):
