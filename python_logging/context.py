@@ -1,7 +1,7 @@
 """Request context: the request ID and ECS fields bound to the work in progress.
 
 Context variables follow asyncio tasks automatically; for threads and executors
-use `copy_context().run` (issue #3 adds a helper). An incoming request ID is
+use `python_logging.with_context` or `submit_with_context`. An incoming request ID is
 untrusted input: only a value made of `[A-Za-z0-9._:-]` and no longer than
 `request_id.max_length` is kept, anything else is replaced by a generated ID and
 never stored raw.
