@@ -38,6 +38,7 @@ class ConfigError(ValueError):
     def __init__(self, key: str, problem: str) -> None:
         super().__init__(f"logging config key '{key}': {problem}")
         self.key = key
+        self.problem = problem
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ def settings_from_mapping(options: Mapping[str, Any], where: str) -> MiddlewareS
     try:
         return middleware_settings(**options)
     except ConfigError as exc:
-        raise ConfigError(f"{where}.{exc.key}", str(exc).split(": ", 1)[1]) from None
+        raise ConfigError(f"{where}.{exc.key}", exc.problem) from None
 
 
 def trace_id(traceparent: str | None) -> str | None:
