@@ -7,7 +7,6 @@ import os
 import sys
 from typing import Any, TextIO
 
-from python_logging.events import from_record
 from python_logging.failures import failures
 from python_logging.pipeline import Pipeline
 
@@ -47,7 +46,7 @@ class PrettyFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         try:
-            doc = self._pipeline.process(from_record(record))
+            doc = self._pipeline.record_document(record)
         except Exception as exc:
             failures.record("format console line", exc)
             return f"{record.levelname} {record.name}: {record.msg!r}"

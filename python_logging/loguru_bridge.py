@@ -68,17 +68,20 @@ class LoguruSink:
     def __call__(self, message: Any) -> None:
         entry = message.record
         levelno = _LEVELS.get(entry["level"].name, entry["level"].no)
-        line = record = None
-        for handler in self._handlers:
-            if levelno < handler.level:
-                continue
-            write_line = getattr(handler, "write_line", None)
-            if write_line is None or handler.filters:
-                record = record or to_record(entry)
-                handler.handle(record)
-            else:
-                line = line or self._render(entry)
-                write_line(line)
+        targets = [handler for handler in self._handlers if levelno >= handler.level]
+        if any(_needs_record(handler) for handler in targets):
+            # One LogRecord for all of them: the pipeline then maps it once (its
+            # document is shared by every handler that sees the same record).
+            record = to_record(entry)
+            for handler in targets:
+                if _needs_record(handler):
+                    handler.handle(record)
+                else:
+                    handler.write_line(self._pipeline.render_record(record))
+            return
+        line = self._render(entry) if targets else b""
+        for handler in targets:
+            handler.write_line(line)
 
     def _render(self, entry: dict[str, Any]) -> bytes:
         exception = entry["exception"]
@@ -86,6 +89,11 @@ class LoguruSink:
         return self._pipeline.render_line(
             head, message, dict(entry["extra"]), exception.value if exception else None
         )
+
+
+def _needs_record(handler: logging.Handler) -> bool:
+    """Handlers other than our file writer, and any with filters (sampling), take a record."""
+    return handler.filters or getattr(handler, "write_line", None) is None
 
 
 def _parts(entry: dict[str, Any]) -> tuple[LineHead, str]:

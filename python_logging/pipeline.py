@@ -110,6 +110,8 @@ class Pipeline:
         self.identity = identity
         self._redaction = Redaction(redactor) if redactor is not None else None
         self._render = Renderer(redactor.redact_text if redactor is not None else None)
+        # (record, its document) of the last stdlib record, see `record_document`.
+        self._last: tuple[logging.LogRecord | None, dict[str, Any]] = (None, {})
 
     def process(self, event: LogEvent) -> dict[str, Any]:
         """Run the chain up to (not including) rendering; returns the ECS document."""
@@ -149,16 +151,28 @@ class Pipeline:
         _fragment.set((self, fields, request_id, fragment))
         return fragment
 
-    def render_event(self, event: LogEvent) -> bytes:
-        """One JSON line (with newline). Never raises."""
+    def event_document(self, event: LogEvent) -> dict[str, Any]:
+        """The general path's document; the fallback document when a step fails."""
         try:
-            return self._render(self.process(event))
+            return self.process(event)
         except Exception as exc:  # the line must survive a bug or a hostile value
             failures.record("format log record", exc)
-            return self._render(self.fallback_doc(event, exc))
+            return self.fallback_doc(event, exc)
 
-    def render_record(self, record: logging.LogRecord) -> bytes:
-        """One JSON line (with newline) for a stdlib record. Never raises."""
+    def render_event(self, event: LogEvent) -> bytes:
+        """One JSON line (with newline). Never raises."""
+        return self._render(self.event_document(event))
+
+    def record_document(self, record: logging.LogRecord) -> dict[str, Any]:
+        """The ECS document of a stdlib record. Never raises.
+
+        Every handler of ours that sees the record (file, console) asks for it in turn,
+        in the same thread: the last record's document is kept, so the pipeline runs
+        once per record, not once per handler.
+        """
+        last_record, last_document = self._last
+        if last_record is record:
+            return last_document
         try:
             head = record_head(record)
             fields, trusted = record_fields(record)
@@ -169,7 +183,29 @@ class Pipeline:
             head = (record.created, str(record.levelname).lower(), str(record.name), None, None,
                     None)
             message, fields, trusted, exception = repr(record.msg), {}, None, None
-        return self.render_line(head, message, fields, exception, trusted)
+        document = self.document(head, message, fields, exception, trusted)
+        self._last = (record, document)
+        return document
+
+    def render_record(self, record: logging.LogRecord) -> bytes:
+        """One JSON line (with newline) for a stdlib record. Never raises."""
+        return self._render(self.record_document(record))
+
+    def document(
+        self,
+        head: LineHead,
+        message: str,
+        fields: dict[str, Any],
+        exception: BaseException | None = None,
+        trusted: TrustedFields | None = None,
+    ) -> dict[str, Any]:
+        """The ECS document of a line's parts, whichever API made them. Never raises.
+        Lines without an exception take the fast path."""
+        if exception is None:
+            document = self.parts_document(head, message, fields, trusted)
+            if document is not None:
+                return document
+        return self.event_document(LogEvent(head, message, fields, exception, trusted))
 
     def render_line(
         self,
@@ -179,13 +215,27 @@ class Pipeline:
         exception: BaseException | None = None,
         trusted: TrustedFields | None = None,
     ) -> bytes:
-        """One JSON line (with newline) from a line's parts, whichever API made them.
-        Never raises. Lines without an exception take the fast path."""
-        if exception is None:
-            line = self.render_parts(head, message, fields, trusted)
-            if line is not None:
-                return line
-        return self.render_event(LogEvent(head, message, fields, exception, trusted))
+        """One JSON line (with newline) from a line's parts. Never raises."""
+        return self._render(self.document(head, message, fields, exception, trusted))
+
+    def parts_document(
+        self,
+        head: LineHead,
+        message: str,
+        fields: dict[str, Any],
+        trusted: TrustedFields | None = None,
+    ) -> dict[str, Any] | None:
+        """`event_document` for a line without an exception, minus the `LogEvent` (a
+        fifth of the per-line cost): the same steps on the line's parts. None when
+        anything fails: the caller then takes the general path, which reports the
+        failure and writes the fallback line (a redaction failure is then counted twice)."""
+        try:
+            fragment = self.context_fragment()
+            if self._redaction is not None:
+                message, fields, trusted = self._redaction.parts(message, fields, trusted)
+            return build_doc(self.identity, fragment, head, message, trusted, fields, None)
+        except Exception:
+            return None
 
     def render_parts(
         self,
@@ -194,19 +244,9 @@ class Pipeline:
         fields: dict[str, Any],
         trusted: TrustedFields | None = None,
     ) -> bytes | None:
-        """`render_event` for a line without an exception, minus the `LogEvent` (a fifth
-        of the per-line cost): the same steps on the line's parts. None when anything
-        fails: the caller then takes `render_event`, which reports the failure and
-        writes the fallback line (a redaction failure is then counted twice)."""
-        try:
-            fragment = self.context_fragment()
-            if self._redaction is not None:
-                message, fields, trusted = self._redaction.parts(message, fields, trusted)
-            return self._render(
-                build_doc(self.identity, fragment, head, message, trusted, fields, None)
-            )
-        except Exception:
-            return None
+        """The fast path's line alone (tests compare it with `render_event`)."""
+        document = self.parts_document(head, message, fields, trusted)
+        return None if document is None else self._render(document)
 
     def fallback_doc(self, event: LogEvent, exc: BaseException) -> dict[str, Any]:
         """A minimal line keeping only what is certainly safe to keep."""

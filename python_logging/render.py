@@ -57,7 +57,7 @@ class Renderer:
                 if isinstance(value, Mapping):
                     items = list(value.items())
                     result: Any = {
-                        _clean_text(str(k), 256): self._sanitise(v, depth + 1, seen, limit)
+                        _clean_text(_safe_key(k), 256): self._sanitise(v, depth + 1, seen, limit)
                         for k, v in items[:MAX_ITEMS]
                     }
                     if len(items) > MAX_ITEMS:
@@ -81,6 +81,15 @@ def _clean_text(text: str, limit: int) -> str:
     except UnicodeEncodeError:  # lone surrogates: keep them visible, escaped
         text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text
+
+
+def _safe_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    try:
+        return str(key)
+    except Exception:  # a key whose str() fails still gets a name, and the line survives
+        return _safe_repr(key)
 
 
 def _safe_repr(value: Any) -> str:

@@ -183,3 +183,26 @@ def test_a_log_directory_that_cannot_be_created_fails_at_setup(configure, tmp_pa
     blocker.write_text("a file where the directory should be")
     with pytest.raises(ConfigError, match=r"'file\.dir'.*cannot create"):
         configure(file={"dir": str(blocker / "logs")})
+
+
+def test_file_and_console_map_each_record_once(configure, monkeypatch, capsys):
+    from python_logging import ecs, pipeline
+
+    calls = []
+    original = ecs.build_doc
+
+    def counting(identity, fragment, head, message, *rest):
+        calls.append(message)
+        return original(identity, fragment, head, message, *rest)
+
+    # Both paths (with and without a LogEvent) build the document here.
+    monkeypatch.setattr(ecs, "build_doc", counting)
+    monkeypatch.setattr(pipeline, "build_doc", counting)
+    configure(console={"enabled": True, "format": "pretty"})
+    logging.getLogger("shop").info("placed once")
+    assert calls == ["placed once"]
+    assert "placed once" in capsys.readouterr().err
+
+    loguru = pytest.importorskip("loguru")
+    loguru.logger.info("loguru once")
+    assert calls == ["placed once", "loguru once"]

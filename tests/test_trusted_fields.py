@@ -264,12 +264,21 @@ def test_a_line_that_fails_to_map_is_reported_once_and_kept_as_a_fallback(monkey
 
     monkeypatch.setattr(failures, "_say", lambda text: None)
     before = failures.counts().get("format log record", 0)
-    # a non-str key whose str() raises: the mapping fails on both the record path
-    # (no LogEvent) and the general path it falls back to
-    doc = render(make_record({"odd": {_Unprintable(): 1}}))
+    # a top-level non-str key whose str() raises: the mapping fails on both the record
+    # path (no LogEvent) and the general path it falls back to
+    doc = render(make_record({_Unprintable(): 1}))
     assert doc["message"] == "GET /items 200"
     assert doc["labels"]["python_logging_error"].startswith("formatting failed")
     assert failures.counts().get("format log record", 0) == before + 1
+
+
+def test_a_nested_key_that_cannot_be_named_is_rendered_not_a_failure(monkeypatch):
+    from python_logging.failures import failures
+
+    before = failures.counts().get("format log record", 0)
+    doc = render(make_record({"odd": {_Unprintable(): 1}, "order_id": 5}))
+    assert doc["order_id"] == 5 and list(doc["odd"].values()) == [1]
+    assert failures.counts().get("format log record", 0) == before
 
 
 def test_record_path_and_event_path_give_the_same_line():
