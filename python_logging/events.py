@@ -16,7 +16,9 @@ from typing import Any
 
 # Attribute a bridge (loguru) sets on a LogRecord to hand over structured fields
 # without clashing with LogRecord's own attributes.
-FIELDS_ATTRIBUTE = "_python_logging_fields"
+# Record attributes python_logging sets for itself start with this; never written out.
+INTERNAL_PREFIX = "_python_logging"
+FIELDS_ATTRIBUTE = INTERNAL_PREFIX + "_fields"
 MAX_MESSAGE_CHARS = 32_000
 
 _RECORD_ATTRIBUTES = frozenset(
@@ -137,6 +139,7 @@ def record_fields(record: logging.LogRecord) -> tuple[dict[str, Any], TrustedFie
         name: attributes[name]
         for name in islice(attributes, _INIT_ATTRIBUTE_COUNT, None)
         if name not in _RECORD_ATTRIBUTES
+        and (name.__class__ is not str or not name.startswith(INTERNAL_PREFIX))
     }
     bridged = attributes.get(FIELDS_ATTRIBUTE)
     if bridged:

@@ -18,8 +18,9 @@ from collections.abc import Mapping
 
 from python_logging.config import LoggingConfig, SamplingConfig
 from python_logging.context import context_fields, current_request_id
+from python_logging.events import INTERNAL_PREFIX
 
-_DECISION = "_python_logging_sampled"  # one decision per record, shared by all handlers
+_DECISION = INTERNAL_PREFIX + "_sampled"  # one decision per record, shared by all handlers
 
 
 class SamplingFilter(logging.Filter):

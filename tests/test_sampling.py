@@ -136,3 +136,23 @@ def test_health_check_access_lines_can_be_sampled_away_but_not_their_errors():
             asyncio.run(call(path))
     assert [field(r, "url.path") for r in logs.access()] == ["/health/fail", "/orders"]  # 500
     assert len(logs.error_events()) == 1
+
+
+def test_the_sampling_decision_is_not_written_into_the_line(tmp_path, monkeypatch):
+    import json
+
+    from python_logging import setup_logging
+
+    for variable in ("SERVICE_NAME", "LOG_DIR", "LOG_LEVEL"):
+        monkeypatch.delenv(variable, raising=False)
+    setup_logging({"service": {"name": "svc"}, "console": {"enabled": False},
+                   "file": {"dir": str(tmp_path), "compress": False},
+                   "sampling": {"loggers": {"noisy": 0.999999}}})
+    try:
+        with request_context("kept-request"):
+            logging.getLogger("noisy").info("kept")
+    finally:
+        setup_logging({"file": {"enabled": False}, "console": {"enabled": False}})
+    (line,) = (json.loads(text) for text in (tmp_path / "svc.log").read_text().splitlines())
+    assert line["message"] == "kept"
+    assert not [key for key in line if key.startswith("_")]
