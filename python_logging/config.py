@@ -271,6 +271,14 @@ def _strings(key: str, value: Any) -> tuple[str, ...]:
     raise ConfigError(key, f"{value!r} is not accepted; use a list of non-empty strings")
 
 
+def _key_names(key: str, value: Any) -> tuple[str, ...]:
+    names = _strings(key, value)
+    for name in names:
+        if not any(character.isalnum() for character in name):
+            raise ConfigError(key, f"{name!r} has no letters or digits; name a key such as pin")
+    return names
+
+
 def _regexes(key: str, value: Any) -> tuple[str, ...]:
     patterns = _strings(key, value)
     for pattern in patterns:
@@ -319,7 +327,7 @@ _VALIDATORS = {
     "file.retention_days": _optional_days,
     "file.compress": _boolean,
     "redaction.enabled": _boolean,
-    "redaction.keys": _strings,
+    "redaction.keys": _key_names,
     "redaction.patterns": _regexes,
     "redaction.mask": _text,
     # An ID is copied onto every line of its request: a few hundred characters at most.

@@ -35,7 +35,11 @@ def setup_logging(
     naming the key for any bad value, before anything is changed.
     """
     cfg = load_config(config, overrides)
-    redactor = _build_redactor(cfg) if cfg.redaction.enabled else None
+    redactor = (
+        Redactor(keys=cfg.redaction.keys, patterns=cfg.redaction.patterns, mask=cfg.redaction.mask)
+        if cfg.redaction.enabled
+        else None
+    )
     pipeline = Pipeline(
         ServiceIdentity(cfg.service.name, cfg.service.version, cfg.service.environment), redactor
     )
@@ -58,15 +62,6 @@ def setup_logging(
     if loguru_bridge.loguru_available():
         loguru_bridge.install(logging.getLevelName(cfg.level), pipeline, handlers)
     return cfg
-
-
-def _build_redactor(cfg: LoggingConfig) -> Redactor:
-    try:
-        return Redactor(
-            keys=cfg.redaction.keys, patterns=cfg.redaction.patterns, mask=cfg.redaction.mask
-        )
-    except ValueError as exc:
-        raise ConfigError("redaction.keys", str(exc)) from None
 
 
 def _check_log_directory(directory: Path) -> None:

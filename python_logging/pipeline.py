@@ -184,7 +184,8 @@ class Pipeline:
                     None)
             message, fields, trusted, exception = repr(record.msg), {}, None, None
         document = self.document(head, message, fields, exception, trusted)
-        self._last = (record, document)
+        if exception is None:  # never keep a traceback (and its frames' locals) alive
+            self._last = (record, document)
         return document
 
     def render_record(self, record: logging.LogRecord) -> bytes:

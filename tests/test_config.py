@@ -69,6 +69,7 @@ def test_yaml_file_mapping_overrides_and_environment(tmp_path):
         ({"file": {"dir": []}}, "file.dir", "string"),
         ({"file": {"compress": "x"}}, "file.compress", "true or false"),
         ({"redaction": {"keys": "pin"}}, "redaction.keys", "list"),
+        ({"redaction": {"keys": ["--"]}}, "redaction.keys", "letters or digits"),
         ({"redaction": {"mask": ""}}, "redaction.mask", "string"),
         ({"sampling": {"loggers": [1]}}, "sampling.loggers", "mapping"),
         ({"sampling": {"paths": {"/x": 2}}}, "sampling.paths./x", "0 to 1"),
