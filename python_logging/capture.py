@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 from python_logging.context import deep_merge
 from python_logging.dual_use import DualUse
-from python_logging.fingerprint import exception_message, group_name, grouping_key, origin
+from python_logging.events import exception_message
+from python_logging.fingerprint import group_name, grouping_key, origin
 
 logger = logging.getLogger("python_logging.errors")
 
@@ -100,12 +101,11 @@ def error_event_fields(
     The pipeline adds type, message and stack trace from `exc_info`, and the request
     context (ID, method, path, user) bound with `request_context`/`add_context_fields`.
     """
-    fields: dict[str, Any] = {}
     error: dict[str, Any] = {"grouping_key": key, "grouping_name": name}
     attributes = exception_attributes(exc)
     if "code" in attributes:
         error["code"] = str(attributes["code"])
-    fields = deep_merge(fields, {"error": error})
+    fields: dict[str, Any] = {"error": error}
     if attributes:
         fields[ATTRIBUTES_FIELD] = attributes
     raised_at = origin(exc)

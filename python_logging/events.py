@@ -214,17 +214,27 @@ def truncate(text: str, limit: int) -> str:
     return f"{text[:limit]}…[truncated {len(text) - limit} chars]"
 
 
-def describe_exception(exc: BaseException) -> tuple[str, str, str]:
-    """(qualified type name, message, full stack trace incl. causes) as text."""
+def exception_type(exc: BaseException) -> str:
+    """`error.type`: the class name, qualified by its module unless builtin or __main__."""
     cls = type(exc)
-    module = cls.__module__
-    name = cls.__qualname__
-    if module not in ("builtins", "__main__"):
-        name = f"{module}.{name}"
+    if cls.__module__ in ("builtins", "__main__"):
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def exception_message(exc: BaseException) -> str:
+    """`str(exc)`, or a placeholder when the exception's own __str__ fails."""
     try:
-        message = str(exc)
-    except Exception as err:
-        message = f"<str() failed: {err!r}>"
+        return str(exc)
+    except Exception:
+        return f"<unprintable {type(exc).__name__}>"
+
+
+def describe_exception(exc: BaseException) -> tuple[str, str, str]:
+    """(type name, message, full stack trace incl. causes) as text."""
+    cls = type(exc)
+    name = exception_type(exc)
+    message = exception_message(exc)
     try:
         stack = "".join(traceback.format_exception(cls, exc, exc.__traceback__))
     except Exception as err:

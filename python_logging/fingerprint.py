@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from python_logging.events import exception_message
 from python_logging.failures import failures
 from python_logging.frames import Frame, FrameKind, app_roots, classify, walk
 
@@ -178,14 +179,6 @@ def _custom_parts(fingerprint: Sequence[str], default: list[str]) -> list[str]:
         else:
             parts.append("custom:" + text)
     return parts
-
-
-def exception_message(exc: BaseException) -> str:
-    """`str(exc)`, or a placeholder when the exception's own __str__ fails."""
-    try:
-        return str(exc)
-    except Exception:
-        return f"<unprintable {type(exc).__name__}>"
 
 
 def _type_name(cls: type) -> str:

@@ -45,11 +45,8 @@ class PrettyFormatter(logging.Formatter):
         self._colour = colour
 
     def format(self, record: logging.LogRecord) -> str:
-        try:
-            doc = self._pipeline.record_document(record)
-        except Exception as exc:
-            failures.record("format console line", exc)
-            return f"{record.levelname} {record.name}: {record.msg!r}"
+        # Never raises; a bug below reaches ConsoleHandler.handleError, which counts it.
+        doc = self._pipeline.record_document(record)
         level = doc["log.level"]
         head = f"{doc['@timestamp'][11:23]} {level.upper():<8} {doc['log']['logger']}"
         if self._colour:

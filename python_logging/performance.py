@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from python_logging.dual_use import DualUse
-from python_logging.fingerprint import exception_message
+from python_logging.events import exception_message, exception_type
 
 logger = logging.getLogger("python_logging.performance")
 
@@ -54,7 +54,7 @@ def performance_line(
     extra: dict[str, Any] = {"event": event}
     millis = duration_ns / 1_000_000
     if failed:
-        extra["error"] = {"type": type(exc).__name__, "message": exception_message(exc)}
+        extra["error"] = {"type": exception_type(exc), "message": exception_message(exc)}
         message = f"{name} failed after {millis:.1f} ms ({type(exc).__name__})"
     else:
         message = f"{name} took {millis:.1f} ms"

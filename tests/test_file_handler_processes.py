@@ -61,7 +61,7 @@ def test_a_forked_child_shares_the_handler_safely(tmp_path, fast):
         try:
             for n in range(1, 50):
                 handler.write_line(line(n))
-            idle = handler.wait_maintenance(timeout=30)
+            idle = handler.wait_maintenance(timeout=60)
             handler.close()
             status = 0 if idle else 3
         finally:
@@ -70,7 +70,7 @@ def test_a_forked_child_shares_the_handler_safely(tmp_path, fast):
     assert status == 0
     for n in range(50, 60):
         handler.write_line(line(n))
-    assert handler.wait_maintenance(timeout=30)
+    assert handler.wait_maintenance(timeout=60)
     handler.close()
 
     numbers = sorted(json.loads(text)["n"] for text in service_lines(tmp_path, "api"))
