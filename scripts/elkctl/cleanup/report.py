@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from elkctl.tables import build_table
 from python_logging.units import format_size
 
 log = logging.getLogger("elkctl.cleanup")
@@ -26,12 +26,7 @@ def console(err: bool = False) -> Console:
 def print_table(
     title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], err: bool = False
 ) -> None:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    console(err).print(table)
+    console(err).print(build_table(title, columns, rows, no_wrap=True, title_justify="left"))
 
 
 def print_json_line(summary: dict[str, Any]) -> None:
