@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from elkctl.ages import format_age
 from elkctl.cleanup import file_delete, options
 from elkctl.cleanup.dirs import checked_directory
 from elkctl.cleanup.errors import CleanupError
@@ -121,13 +122,8 @@ def _dry_run_table(plan: FilePlan) -> None:
     print_table(
         "Dry run: files that would be deleted", ("file", "size", "age", "reason"),
         (
-            (d.file.path, format_size(d.file.size), _age(now - d.file.mtime), d.reason)
+            (d.file.path, format_size(d.file.size), format_age(now - d.file.mtime), d.reason)
             for d in plan.delete
         ),
     )
-
-
-def _age(seconds: float) -> str:
-    days = seconds / 86400
-    return f"{days:.1f}d" if days >= 1 else f"{seconds / 3600:.1f}h"
 

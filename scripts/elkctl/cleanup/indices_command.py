@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from elkctl.ages import format_age
 from elkctl.cleanup import options
 from elkctl.cleanup.errors import CleanupError, Declined
 from elkctl.cleanup.index_delete import delete_indices
@@ -145,7 +146,7 @@ def _table(title: str, decisions: list[Decision], err: bool = False) -> None:
         (
             (
                 d.name, d.data_stream or "",
-                "" if d.age_ms is None else f"{(now_ms - d.age_ms) / 86_400_000:.1f}d",
+                "" if d.age_ms is None else format_age((now_ms - d.age_ms) / 1000),
                 format_size(d.size_bytes), d.action, d.reason,
             )
             for d in decisions
