@@ -146,7 +146,7 @@ def _table(title: str, decisions: list[Decision], err: bool = False) -> None:
         (
             (
                 d.name, d.data_stream or "",
-                "" if d.age_ms is None else format_age((now_ms - d.age_ms) / 1000),
+                "" if d.age_since_ms is None else format_age((now_ms - d.age_since_ms) / 1000),
                 format_size(d.size_bytes), d.action, d.reason,
             )
             for d in decisions
