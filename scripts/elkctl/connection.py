@@ -152,7 +152,7 @@ def _field_value(key: str, text: str) -> Any:
         return _non_negative_int(key, text)
     if key in ("ELKCTL_WAIT_TIMEOUT", "ELKCTL_REQUEST_TIMEOUT"):
         return _positive_number(key, text, float)
-    if key in ("ELASTICSEARCH_CA_CERT", "LOG_DIR"):
+    if key in PATH_KEYS:
         return Path(text)
     if key in URL_KEYS:
         if not text.startswith(("http://", "https://")):
