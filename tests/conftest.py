@@ -91,34 +91,14 @@ def server_url(server: HTTPServer) -> str:
     return server.url_for("/").rstrip("/")
 
 
-ELKCTL_VARIABLES = (
-    "ELASTICSEARCH_URL",
-    "ELASTICSEARCH_USERNAME",
-    "ELASTIC_PASSWORD",
-    "ELASTICSEARCH_API_KEY",
-    "ELASTICSEARCH_CA_CERT",
-    "KIBANA_URL",
-    "KIBANA_SYSTEM_PASSWORD",
-    "LOGSTASH_WRITER_PASSWORD",
-    "LOG_RETENTION_DAYS",
-    "LOGSTASH_API_URL",
-    "FILEBEAT_HTTP_URL",
-    "ELKCTL_WAIT_TIMEOUT",
-    "ELKCTL_REQUEST_TIMEOUT",
-    "ELKCTL_MAX_RETRIES",
-    "LOG_DIR",
-    "BIND_ADDRESS",
-    "ES_PORT",
-    "KIBANA_PORT",
-)
-
-
 @pytest.fixture
 def elkctl_env(
     monkeypatch: pytest.MonkeyPatch, es_server: ElasticServer, kibana_server: HTTPServer
 ) -> dict[str, str]:
     """Point elkctl at the fakes through the environment; no `.env` file is read."""
-    for name in ELKCTL_VARIABLES:
+    from elkctl.connection import ENV_KEYS  # lazily: only ops installs have elkctl
+
+    for name in ENV_KEYS:  # every setting elkctl reads: none leaks in from the developer
         monkeypatch.delenv(name, raising=False)
     values = {
         "ELKCTL_ENV_FILE": "",

@@ -38,9 +38,30 @@ ES8_REJECTS_CLIENT_9 = {
 }
 
 
-def es_error(status: int, error_type: str, reason: str) -> Response:
+def es_error_body(status: int, error_type: str, reason: str) -> dict[str, Any]:
+    """The documented error body: `error.type`/`reason` with the same cause as `root_cause`."""
     cause = {"type": error_type, "reason": reason}
-    return es_response({"error": {"root_cause": [cause], **cause}, "status": status}, status)
+    return {"error": {"root_cause": [cause], **cause}, "status": status}
+
+
+def es_error(status: int, error_type: str, reason: str) -> Response:
+    return es_response(es_error_body(status, error_type, reason), status)
+
+
+def search_reply(
+    aggregations: dict[str, Any] | None = None, hits: list | None = None, total: int = 0
+) -> dict[str, Any]:
+    """A `_search` answer: the hits envelope, plus `aggregations` when given."""
+    reply: dict[str, Any] = {
+        "took": 3,
+        "timed_out": False,
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {"total": {"value": total, "relation": "eq"}, "max_score": None,
+                 "hits": hits or []},
+    }
+    if aggregations is not None:
+        reply["aggregations"] = aggregations
+    return reply
 
 
 def es_info(version: str = "9.1.0") -> dict[str, Any]:
@@ -206,18 +227,7 @@ class FakeElasticsearch:
             for n, doc in enumerate(self.documents)
             if phrase in str(doc.get("message", ""))
         ]
-        return es_response(
-            {
-                "took": 1,
-                "timed_out": False,
-                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                "hits": {
-                    "total": {"value": len(hits), "relation": "eq"},
-                    "max_score": 1.0,
-                    "hits": hits,
-                },
-            }
-        )
+        return es_response(search_reply(hits=hits, total=len(hits)))
 
     # ILM: GET answers {name: {version, modified_date, policy, in_use_by}}
     def get_policy(self, request: Request, name: str) -> Response:

@@ -15,7 +15,7 @@ from elkctl.cleanup.errors import EXIT_ABORTED, EXIT_PARTIAL
 from elkctl.cleanup.index_delete import explicit_name
 from elkctl.cleanup.index_plan import check_pattern
 from elkctl.cli import cli
-from tests.fake_stack import es_response
+from tests.fake_stack import es_error, es_response, search_reply
 
 pytest_plugins = ["tests.cleanup_fixtures"]  # fixture: elkctl_log_dir
 
@@ -160,24 +160,17 @@ class FakeCluster:
         index = self.indices[request.path.split("/")[1]]
         assert json.loads(request.data)["aggs"] == {"newest": {"max": {"field": "@timestamp"}}}
         value = None if index.newest_days is None else NOW_MS - index.newest_days * DAY_MS
-        return es_response({
-            "took": 1, "timed_out": False,
-            "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-            "hits": {"total": {"value": 0, "relation": "eq"}, "max_score": None, "hits": []},
-            "aggregations": {"newest": {"value": value}},
-        })
+        return es_response(search_reply({"newest": {"value": value}}))
 
     def _delete(self, request: Request) -> Response:
         target = request.path.lstrip("/")
         # Wildcards, _all or lists must never reach the server; answer as ES would reject.
         if any(c in target for c in "*?,") or target.startswith("_") or "/" in target:
-            return es_response({"error": {"type": "illegal", "reason": target}}, 400)
+            return es_error(400, "illegal_argument_exception", target)
         assert request.args.get("expand_wildcards") == "none"
         if target in self.fail_delete:
-            return es_response({"error": {
-                "type": "security_exception",
-                "reason": f"action [indices:admin/delete] is unauthorized on [{target}]"},
-                "status": 403}, 403)
+            return es_error(403, "security_exception",
+                            f"action [indices:admin/delete] is unauthorized on [{target}]")
         self.deleted.append(target)
         return es_response({"acknowledged": True})
 

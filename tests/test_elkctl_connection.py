@@ -1,5 +1,4 @@
 import json
-import socket
 from pathlib import Path
 
 import click
@@ -20,6 +19,7 @@ from elkctl.connection import (
 )
 from tests.cli_assertions import one_line_failure
 from tests.fake_stack import ES8_REJECTS_CLIENT_9
+from tests.net import free_port
 
 
 def test_defaults_without_env_or_file(tmp_path):
@@ -160,14 +160,8 @@ def test_401_prints_one_line(es_server, elkctl_env):
     assert "ELASTIC_PASSWORD" in line
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_connection_refused_prints_one_line(elkctl_env, monkeypatch):
-    url = f"http://127.0.0.1:{_closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("ELASTICSEARCH_URL", url)
     line = one_line_failure(CliRunner().invoke(_ping_cli(), ["ping"]))
     assert f"cannot reach Elasticsearch at {url}" in line
@@ -218,7 +212,7 @@ def test_kibana_401_is_an_elkctl_error(kibana_server, elkctl_settings):
 
 
 def test_kibana_unreachable_is_an_elkctl_error(elkctl_env):
-    settings = Settings(kibana_url=f"http://127.0.0.1:{_closed_port()}", elastic_password="x")
+    settings = Settings(kibana_url=f"http://127.0.0.1:{free_port()}", elastic_password="x")
     with pytest.raises(EndpointUnreachable, match="cannot reach Kibana"):
         KibanaClient(settings).status()
 

@@ -1,6 +1,5 @@
 import itertools
 import json
-import socket
 
 import pytest
 from click.testing import CliRunner
@@ -9,6 +8,7 @@ from elkctl import waiting
 from elkctl.cli import cli
 from tests.cli_assertions import one_line_failure
 from tests.fake_stack import ES8_REJECTS_CLIENT_9, FakeElasticsearch, FakeKibana
+from tests.net import free_port
 
 
 @pytest.fixture
@@ -165,10 +165,7 @@ def test_wrong_password_is_one_line(stack, monkeypatch):
 
 
 def test_unreachable_elasticsearch_times_out_in_one_line(elkctl_env, monkeypatch):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    monkeypatch.setenv("ELASTICSEARCH_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("ELASTICSEARCH_URL", f"http://127.0.0.1:{free_port()}")
     line = one_line_failure(run("setup", "--timeout", "0.2"))
     assert "not ready after 0.2s" in line
     assert "unreachable" in line

@@ -23,6 +23,7 @@ from elkctl.health import (
     stream_freshness,
 )
 from tests.fake_stack import FakeElasticsearch, FakeKibana
+from tests.net import free_port
 
 # GET :9600/_health_report (Logstash 8.16+), documented shape.
 LOGSTASH_HEALTHY = {
@@ -68,9 +69,7 @@ def run(*args):
 
 
 def closed_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 def test_all_up_exits_zero_and_shows_every_component(healthy):

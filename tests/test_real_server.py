@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 
@@ -14,6 +13,7 @@ import pytest
 
 from python_logging import setup_logging
 from python_logging.asgi import RequestIDMiddleware
+from tests.net import free_port
 
 uvicorn = pytest.importorskip("uvicorn")
 
@@ -25,12 +25,6 @@ async def app(scope, receive, send):
         raise RuntimeError("payment backend exploded")
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

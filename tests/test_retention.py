@@ -11,7 +11,7 @@ from werkzeug import Request, Response
 
 from elkctl.cli import cli
 from elkctl.retention.policy import min_age_days, with_delete_after
-from tests.fake_stack import FakeElasticsearch, FakeKibana, es_response
+from tests.fake_stack import FakeElasticsearch, FakeKibana, es_error_body, es_response
 
 # Shaped like the `GET _ilm/policy/<name>` example in the Elasticsearch docs.
 STORED = {
@@ -49,9 +49,8 @@ class FakeIlm:
             .respond_with_handler(lambda r: es_response({name: self.stored}))
         server.expect_request(f"/_ilm/policy/{name}", method="PUT") \
             .respond_with_handler(self._put)
-        server.respond_json("GET", "/_ilm/policy/missing", {
-            "error": {"type": "resource_not_found_exception",
-                      "reason": "Lifecycle policy not found: missing"}, "status": 404}, 404)
+        server.respond_json("GET", "/_ilm/policy/missing", es_error_body(
+            404, "resource_not_found_exception", "Lifecycle policy not found: missing"), 404)
 
     def _put(self, request: Request) -> Response:
         self.puts.append(json.loads(request.data))

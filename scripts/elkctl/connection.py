@@ -28,6 +28,10 @@ ENV_FILE_VARIABLE = "ELKCTL_ENV_FILE"
 CLIENT_MAJOR = int(elasticsearch.__versionstr__.partition(".")[0])
 # Elasticsearch answers 429 when overloaded and 503 while it starts or elects a master.
 RETRY_STATUSES = (429, 502, 503, 504)
+# Kibana is called with the same credentials as Elasticsearch, so a 401 from either has one fix.
+CREDENTIALS_FIX = (
+    "check ELASTIC_PASSWORD / ELASTICSEARCH_API_KEY (a stale data volume keeps old passwords)"
+)
 
 
 class ElkctlError(Exception):
@@ -148,7 +152,7 @@ def _field_value(key: str, text: str) -> Any:
         return _non_negative_int(key, text)
     if key in ("ELKCTL_WAIT_TIMEOUT", "ELKCTL_REQUEST_TIMEOUT"):
         return _positive_number(key, text, float)
-    if key in ("ELASTICSEARCH_CA_CERT", "LOG_DIR"):
+    if key in PATH_KEYS:
         return Path(text)
     if key in URL_KEYS:
         if not text.startswith(("http://", "https://")):
@@ -212,6 +216,11 @@ def require(value: str | None, key: str) -> str:
     return value
 
 
+def elastic_password(settings: Settings) -> str:
+    """The `elastic` user's password, which Elasticsearch and Kibana need without an API key."""
+    return require(settings.elastic_password, "ELASTIC_PASSWORD (or ELASTICSEARCH_API_KEY)")
+
+
 def ca_cert_file(settings: Settings) -> str | None:
     """The configured CA certificate (also used for HTTPS to Kibana), checked to exist."""
     if settings.ca_cert is None:
@@ -226,8 +235,7 @@ def elasticsearch_client(settings: Settings) -> elasticsearch.Elasticsearch:
     if settings.api_key:
         auth: dict[str, Any] = {"api_key": settings.api_key}
     else:
-        password = require(settings.elastic_password, "ELASTIC_PASSWORD (or ELASTICSEARCH_API_KEY)")
-        auth = {"basic_auth": (settings.elastic_username, password)}
+        auth = {"basic_auth": (settings.elastic_username, elastic_password(settings))}
     if settings.ca_cert is not None:
         auth["ca_certs"] = ca_cert_file(settings)
     return elasticsearch.Elasticsearch(
@@ -337,9 +345,7 @@ class KibanaClient:
     def _auth_header(self) -> dict[str, str]:
         if self.settings.api_key:
             return {"Authorization": f"ApiKey {self.settings.api_key}"}
-        password = require(
-            self.settings.elastic_password, "ELASTIC_PASSWORD (or ELASTICSEARCH_API_KEY)"
-        )
+        password = elastic_password(self.settings)
         token = base64.b64encode(f"{self.settings.elastic_username}:{password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
@@ -365,8 +371,7 @@ class KibanaClient:
         )
         if response.status == 401:
             raise KibanaError(
-                f"Kibana rejected the credentials (401) at {self.base_url}; "
-                "check ELASTIC_PASSWORD / ELASTICSEARCH_API_KEY"
+                f"Kibana at {self.base_url} rejected the credentials (401); {CREDENTIALS_FIX}"
             )
         return response
 

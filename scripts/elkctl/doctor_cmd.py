@@ -21,19 +21,18 @@ from elkctl.doctor import (
     stack_ports,
 )
 from elkctl.options import parsed_by
+from elkctl.tables import build_table
 from python_logging.units import parse_size
 
 RESULT_STYLES = {OK: "green", FAIL: "bold red"}
 
 
 def findings_table(findings: list[Finding]) -> Table:
-    table = Table(title="elkctl doctor")
-    for column in ("check", "result", "detail"):
-        table.add_column(column)
-    for finding in findings:
-        style = RESULT_STYLES.get(finding.result, "dim")
-        table.add_row(finding.check, Text(finding.result, style), finding.detail)
-    return table
+    return build_table(
+        "elkctl doctor",
+        ("check", "result", "detail"),
+        ((f.check, Text(f.result, RESULT_STYLES.get(f.result, "dim")), f.detail) for f in findings),
+    )
 
 
 @click.command("doctor")

@@ -7,11 +7,7 @@ from typing import Any
 import elastic_transport
 import elasticsearch
 
-from elkctl.connection import CLIENT_MAJOR, ElkctlError
-
-CREDENTIALS_FIX = (
-    "check ELASTIC_PASSWORD / ELASTICSEARCH_API_KEY (a stale data volume keeps old passwords)"
-)
+from elkctl.connection import CLIENT_MAJOR, CREDENTIALS_FIX, ElkctlError
 
 
 def _error_type_and_reason(body: Any) -> tuple[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from elkctl import ages
 from elkctl.kibana_setup import overall_of, overall_status
 from python_logging.units import format_size
 
@@ -100,12 +101,7 @@ def stream_freshness(stats: dict[str, Any]) -> list[StreamFreshness]:
 
 
 def format_age(seconds: float | None) -> str:
-    if seconds is None:
-        return "no documents"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f}{unit} ago"
-    return f"{seconds:.0f}s ago"
+    return "no documents" if seconds is None else f"{ages.format_age(seconds)} ago"
 
 
 def assess_stream(stream: StreamFreshness, now_ms: int, max_age: float | None) -> Check:

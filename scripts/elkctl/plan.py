@@ -10,6 +10,8 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from elkctl.tables import build_table
+
 CREATE, UPDATE, UNCHANGED, SET_PASSWORD = "create", "update", "unchanged", "set password"
 IMPORT = "import (overwrite)"
 ACTION_STYLES = {
@@ -79,10 +81,11 @@ def decide(kind: str, name: str, desired: dict[str, Any], stored: dict[str, Any]
 
 
 def plan_table(changes: Iterable[Change], title: str) -> Table:
-    table = Table(title=title)
-    for column in ("kind", "name", "action", "detail"):
-        table.add_column(column)
-    for change in changes:
-        action = Text(change.action, style=ACTION_STYLES.get(change.action, ""))
-        table.add_row(change.kind, change.name, action, change.detail)
-    return table
+    return build_table(
+        title,
+        ("kind", "name", "action", "detail"),
+        (
+            (c.kind, c.name, Text(c.action, style=ACTION_STYLES.get(c.action, "")), c.detail)
+            for c in changes
+        ),
+    )

@@ -36,6 +36,7 @@ from elkctl.health import (
     stream_freshness,
 )
 from elkctl.options import parsed_by
+from elkctl.tables import build_table
 from python_logging.units import parse_duration
 
 STATE_STYLES = {UP: "green", DEGRADED: "yellow", DOWN: "bold red", STALE: "bold red"}
@@ -95,12 +96,11 @@ def filebeat_checks(settings: Settings) -> list[Check]:
 
 
 def status_table(checks: list[Check]) -> Table:
-    table = Table(title="Logging stack status")
-    for column in ("component", "state", "detail"):
-        table.add_column(column)
-    for check in checks:
-        table.add_row(check.component, Text(check.state, STATE_STYLES[check.state]), check.detail)
-    return table
+    return build_table(
+        "Logging stack status",
+        ("component", "state", "detail"),
+        ((c.component, Text(c.state, STATE_STYLES[c.state]), c.detail) for c in checks),
+    )
 
 
 @click.command("status")

@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from tests.error_tracking.net import free_port
+from tests.net import free_port
 
 
 class Inbox:

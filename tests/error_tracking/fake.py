@@ -15,7 +15,8 @@ from typing import Any
 
 from werkzeug import Request, Response
 
-from tests.conftest import ElasticServer, es_response
+from tests.conftest import ElasticServer
+from tests.fake_stack import es_error, es_response, search_reply
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
 
@@ -68,19 +69,6 @@ def composite_bucket(group: dict[str, Any]) -> dict[str, Any]:
                                       "_id": f"e-{group['key']}", "_score": None,
                                       "_source": group["source"], "sort": [ms(group["last"])]}]}},
     }
-
-
-def search_reply(aggregations: dict[str, Any] | None = None, hits: list | None = None,
-                 total: int = 0) -> dict[str, Any]:
-    reply: dict[str, Any] = {
-        "took": 3, "timed_out": False,
-        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-        "hits": {"total": {"value": total, "relation": "eq"}, "max_score": None,
-                 "hits": hits or []},
-    }
-    if aggregations is not None:
-        reply["aggregations"] = aggregations
-    return reply
 
 
 def _capped_total(reply: dict[str, Any], track_total_hits: Any) -> dict[str, Any]:
@@ -211,9 +199,7 @@ class FakeErrorCluster:
                             "_shards": {"total": 1, "successful": 1, "failed": 0}}, status)
 
     def _conflict(self, key: str) -> Response:
-        return es_response({"error": {"type": "version_conflict_engine_exception",
-                                      "reason": f"[{key}]: version conflict"},
-                            "status": 409}, 409)
+        return es_error(409, "version_conflict_engine_exception", f"[{key}]: version conflict")
 
     def _put(self, request: Request) -> Response:
         key = _doc_id(request)
@@ -230,9 +216,8 @@ class FakeErrorCluster:
     def _create_index(self, request: Request) -> Response:
         index = request.path.strip("/")
         if index in self.indices:
-            return es_response({"error": {"type": "resource_already_exists_exception",
-                                          "reason": f"index [{index}] already exists"},
-                                "status": 400}, 400)
+            return es_error(400, "resource_already_exists_exception",
+                            f"index [{index}] already exists")
         self.indices.add(index)
         return es_response({"acknowledged": True, "shards_acknowledged": True, "index": index})
 

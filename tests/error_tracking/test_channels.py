@@ -11,7 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from elkctl.error_tracking.alerts_config import EmailChannel, WebhookChannel
 from elkctl.error_tracking.channels import Message, deliver, deliver_all
-from tests.error_tracking.net import free_port
+from tests.net import free_port
 
 # Implicit TLS needs auth_require_tls=False (aiosmtpd only counts STARTTLS as TLS) and then
 # warns on every connection although the socket is TLS.

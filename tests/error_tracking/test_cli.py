@@ -10,8 +10,9 @@ from click.testing import CliRunner
 
 from elkctl.cli import cli
 from elkctl.error_tracking.links import BY_REQUEST_ID_SEARCH
-from tests.error_tracking.fake import T0, FakeErrorCluster, make_group, search_reply
-from tests.error_tracking.net import free_port
+from tests.error_tracking.fake import T0, FakeErrorCluster, make_group
+from tests.fake_stack import search_reply
+from tests.net import free_port
 
 KEY7 = f"v1:{7:032x}"
 

@@ -9,20 +9,15 @@ from typing import Any
 
 import click
 
+from elkctl.ages import format_age
 from elkctl.cleanup import file_delete, options
 from elkctl.cleanup.dirs import checked_directory
-from elkctl.cleanup.errors import CleanupError, PartialFailure
+from elkctl.cleanup.errors import CleanupError
 from elkctl.cleanup.file_plan import FilePlan, plan_file_cleanup
 from elkctl.cleanup.file_scan import DirectoryScan, name_matcher, scan_directory
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
 from elkctl.cleanup.own_logging import start_own_logging
-from elkctl.cleanup.report import (
-    log_summary,
-    print_json_line,
-    print_summary,
-    print_table,
-    report_errors,
-)
+from elkctl.cleanup.report import finish_run, print_table, show_dry_run
 from elkctl.connection import load_settings
 from python_logging.units import format_size
 
@@ -72,7 +67,8 @@ def files_command(
         )
         summary = _summary(directories, scans, plan, dry_run)
         if dry_run:
-            _show_dry_run(plan, summary, as_json)
+            show_dry_run(summary, [d.file.path for d in plan.delete], as_json=as_json,
+                         show_plan=lambda: _dry_run_table(plan))
             return
         outcome = file_delete.delete_files(d.file for d in plan.delete)
         summary.update(
@@ -83,20 +79,14 @@ def files_command(
             remaining_bytes=plan.total_bytes - outcome.bytes_freed,
             errors=[{"path": f.path, "error": reason} for f, reason in outcome.failed],
         )
-        log_summary(summary)
-        report_errors((f.path, reason) for f, reason in outcome.failed)
-        if as_json:
-            print_json_line(summary)
-        elif verbose:
-            print_table(
+        finish_run(
+            summary, [(f.path, reason) for f, reason in outcome.failed], "files",
+            as_json=as_json, verbose=verbose,
+            show_deleted=lambda: print_table(
                 "Deleted files", ("file", "size"),
                 ((f.path, format_size(f.size)) for f in outcome.deleted),
-            )
-            print_summary(summary)
-        if outcome.failed:
-            raise PartialFailure(
-                f"{len(outcome.failed)} of {len(plan.delete)} files could not be deleted"
-            )
+            ),
+        )
 
 
 def _scan(directory: str, globs: re.Pattern[str] | None) -> DirectoryScan:
@@ -127,22 +117,13 @@ def _summary(
     }
 
 
-def _show_dry_run(plan: FilePlan, summary: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json_line({**summary, "would_delete": [d.file.path for d in plan.delete]})
-        return
+def _dry_run_table(plan: FilePlan) -> None:
     now = time.time()
     print_table(
         "Dry run: files that would be deleted", ("file", "size", "age", "reason"),
         (
-            (d.file.path, format_size(d.file.size), _age(now - d.file.mtime), d.reason)
+            (d.file.path, format_size(d.file.size), format_age(now - d.file.mtime), d.reason)
             for d in plan.delete
         ),
     )
-    print_summary(summary)
-
-
-def _age(seconds: float) -> str:
-    days = seconds / 86400
-    return f"{days:.1f}d" if days >= 1 else f"{seconds / 3600:.1f}h"
 

@@ -46,7 +46,7 @@ class Candidate:
 class Decision:
     name: str
     size_bytes: int
-    age_ms: int | None  # the timestamp the age came from (creation or newest @timestamp)
+    age_since_ms: int | None  # when its age starts: creation or newest @timestamp (epoch ms)
     data_stream: str | None
     action: str
     reason: str
@@ -100,20 +100,20 @@ def plan_indices(
     """Decisions for every selected index, oldest first. `newest_ms` switches the age source
     from the creation date to the newest @timestamp (None: the index holds no documents)."""
 
-    def age_of(c: Candidate) -> int | None:
+    def age_since(c: Candidate) -> int | None:
         return newest_ms.get(c.info.name) if newest_ms is not None else c.info.created_ms
 
     ordered = sorted(
-        selection.eligible, key=lambda c: (age_of(c) or c.info.created_ms, c.info.name)
+        selection.eligible, key=lambda c: (age_since(c) or c.info.created_ms, c.info.name)
     )
     reasons: list[str | None] = [None] * len(ordered)  # why an index is kept
     if filters.older_than is not None:
         cutoff = now_ms - filters.older_than * 1000
         for i, c in enumerate(ordered):
-            age = age_of(c)
-            if age is None:
+            since = age_since(c)
+            if since is None:
                 reasons[i] = "no @timestamp (no documents)"
-            elif age >= cutoff:
+            elif since >= cutoff:
                 reasons[i] = "younger than the age limit"
     if filters.keep:
         for i in range(max(0, len(ordered) - filters.keep), len(ordered)):
@@ -131,7 +131,7 @@ def plan_indices(
                 remaining -= c.info.size_bytes
     decisions = [
         Decision(
-            c.info.name, c.info.size_bytes, age_of(c), c.data_stream,
+            c.info.name, c.info.size_bytes, age_since(c), c.data_stream,
             KEEP if reason else DELETE, reason or _delete_reason(filters),
         )
         for c, reason in zip(ordered, reasons, strict=True)

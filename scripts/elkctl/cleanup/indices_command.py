@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
+from elkctl.ages import format_age
 from elkctl.cleanup import options
-from elkctl.cleanup.errors import CleanupError, Declined, PartialFailure
+from elkctl.cleanup.errors import CleanupError, Declined
 from elkctl.cleanup.index_delete import delete_indices
 from elkctl.cleanup.index_plan import (
     DELETE,
@@ -24,13 +25,7 @@ from elkctl.cleanup.index_plan import (
 from elkctl.cleanup.index_source import fetch_data_streams, fetch_indices, newest_timestamps
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
 from elkctl.cleanup.own_logging import start_own_logging
-from elkctl.cleanup.report import (
-    log_summary,
-    print_json_line,
-    print_summary,
-    print_table,
-    report_errors,
-)
+from elkctl.cleanup.report import finish_run, print_table, show_dry_run
 from elkctl.connection import elasticsearch_client, load_settings
 from python_logging.units import format_size
 
@@ -103,8 +98,11 @@ def indices_command(
         doomed = [d for d in decisions if d.action == DELETE]
         summary = _summary(decisions, doomed, dry_run)
         if dry_run:
-            _show_plan("Dry run: indices that would be deleted", decisions, verbose, as_json,
-                       summary)
+            show_dry_run(
+                summary, [d.name for d in doomed], as_json=as_json,
+                show_plan=lambda: _table("Dry run: indices that would be deleted",
+                                         decisions if verbose else doomed),
+            )
             return
         if doomed and not yes:
             _confirm(doomed)
@@ -115,17 +113,12 @@ def indices_command(
             remaining_bytes=summary["remaining_bytes"] - freed,
             errors=[{"index": name, "error": reason} for name, reason in outcome.failed],
         )
-        log_summary(summary)
-        report_errors(outcome.failed)
-        if as_json:
-            print_json_line(summary)
-        elif verbose:
-            _table("Deleted indices", [d for d in doomed if d.name in set(outcome.deleted)])
-            print_summary(summary)
-        if outcome.failed:
-            raise PartialFailure(
-                f"{len(outcome.failed)} of {len(doomed)} indices could not be deleted"
-            )
+        finish_run(
+            summary, outcome.failed, "indices", as_json=as_json, verbose=verbose,
+            show_deleted=lambda: _table(
+                "Deleted indices", [d for d in doomed if d.name in set(outcome.deleted)]
+            ),
+        )
 
 
 def _summary(decisions: list[Decision], doomed: list[Decision], dry_run: bool) -> dict[str, Any]:
@@ -146,17 +139,6 @@ def _summary(decisions: list[Decision], doomed: list[Decision], dry_run: bool) -
     }
 
 
-def _show_plan(
-    title: str, decisions: list[Decision], verbose: bool, as_json: bool, summary: dict[str, Any]
-) -> None:
-    if as_json:
-        print_json_line({**summary, "would_delete": [d.name for d in decisions
-                                                      if d.action == DELETE]})
-        return
-    _table(title, decisions if verbose else [d for d in decisions if d.action == DELETE])
-    print_summary(summary)
-
-
 def _table(title: str, decisions: list[Decision], err: bool = False) -> None:
     now_ms = time.time() * 1000
     print_table(
@@ -164,7 +146,7 @@ def _table(title: str, decisions: list[Decision], err: bool = False) -> None:
         (
             (
                 d.name, d.data_stream or "",
-                "" if d.age_ms is None else f"{(now_ms - d.age_ms) / 86_400_000:.1f}d",
+                "" if d.age_since_ms is None else format_age((now_ms - d.age_since_ms) / 1000),
                 format_size(d.size_bytes), d.action, d.reason,
             )
             for d in decisions

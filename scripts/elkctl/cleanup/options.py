@@ -8,34 +8,21 @@ from typing import Any
 
 import click
 
+from elkctl.options import parsed_by
 from python_logging.units import parse_duration, parse_size
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
-def _parsed(parse: Callable[[str], Any]) -> Callable[..., Any]:
-    """A click callback that parses with `parse` and turns its ValueError into a usage error."""
-
-    def callback(_ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-        if value is None:
-            return None
-        try:
-            return parse(value)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param=param) from None
-
-    return callback
-
-
 def older_than_option(help_text: str) -> Decorator:
     return click.option(
-        "--older-than", metavar="DURATION", callback=_parsed(parse_duration), help=help_text
+        "--older-than", metavar="DURATION", callback=parsed_by(parse_duration), help=help_text
     )
 
 
 def max_total_size_option(help_text: str) -> Decorator:
     return click.option(
-        "--max-total-size", metavar="SIZE", callback=_parsed(parse_size), help=help_text
+        "--max-total-size", metavar="SIZE", callback=parsed_by(parse_size), help=help_text
     )
 
 

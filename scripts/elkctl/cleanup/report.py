@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
 
+from elkctl.cleanup.errors import PartialFailure
+from elkctl.tables import build_table
 from python_logging.units import format_size
 
 log = logging.getLogger("elkctl.cleanup")
@@ -26,12 +27,7 @@ def console(err: bool = False) -> Console:
 def print_table(
     title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], err: bool = False
 ) -> None:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    console(err).print(table)
+    console(err).print(build_table(title, columns, rows, no_wrap=True, title_justify="left"))
 
 
 def print_json_line(summary: dict[str, Any]) -> None:
@@ -69,3 +65,38 @@ def log_summary(summary: dict[str, Any]) -> None:
             },
         },
     )
+
+
+def finish_run(
+    summary: dict[str, Any],
+    failures: Sequence[tuple[str, str]],
+    noun: str,
+    *,
+    as_json: bool,
+    verbose: bool,
+    show_deleted: Callable[[], None],
+) -> None:
+    """Log and print a finished run (not a dry one); PartialFailure when a deletion failed."""
+    log_summary(summary)
+    report_errors(failures)
+    if as_json:
+        print_json_line(summary)
+    elif verbose:
+        show_deleted()
+        print_summary(summary)
+    if failures:
+        raise PartialFailure(
+            f"{len(failures)} of {summary['planned']} {noun} could not be deleted"
+        )
+
+
+def show_dry_run(
+    summary: dict[str, Any], would_delete: list[str], *, as_json: bool,
+    show_plan: Callable[[], None],
+) -> None:
+    """What a dry run would delete: one JSON line, or the plan table and the summary."""
+    if as_json:
+        print_json_line({**summary, "would_delete": would_delete})
+        return
+    show_plan()
+    print_summary(summary)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -16,6 +16,7 @@ from elkctl.error_tracking.model import GroupState, TrackedGroup
 from elkctl.error_tracking.queries import get_field
 from elkctl.error_tracking.runner import Outcome
 from elkctl.error_tracking.serialize import state_to_doc
+from elkctl.tables import build_table
 
 BARS = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {"unresolved": "yellow", "regressed": "bold red", "resolved": "green",
@@ -56,22 +57,22 @@ def group_json(group: TrackedGroup) -> dict[str, Any]:
 
 def groups_table(groups: Sequence[TrackedGroup], total: int, now: datetime,
                  title: str = "Error groups") -> Table:
-    table = Table(title=title, caption=_caption(len(groups), total), expand=False)
-    for name, justify in (("Key", "left"), ("Group", "left"), ("Sample message", "left"),
-                          ("Count", "right"), ("Users", "right"), ("First seen", "left"),
-                          ("Last seen", "left"), ("Services", "left"), ("Level", "left"),
-                          ("Status", "left"), ("Assignee", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    for group in groups:
-        s = group.summary
-        table.add_row(
-            short_key(s.key), clip(group_title(s), 40), clip(s.message, 50), str(s.count),
-            str(s.users), ago(group.first_seen, now), ago(s.last_seen, now),
-            clip(", ".join(s.services), 24), Text(s.severity or "-"),
-            Text(group.status, style=STATUS_STYLE.get(group.status, "")),
-            Text((group.state.assignee if group.state else None) or "-"),
-        )
-    return table
+    columns = ("Key", "Group", "Sample message", "Count", "Users", "First seen", "Last seen",
+               "Services", "Level", "Status", "Assignee")
+    return build_table(title, columns, (_group_row(group, now) for group in groups),
+                       right=("Count", "Users"), no_wrap=True,
+                       caption=_caption(len(groups), total), expand=False)
+
+
+def _group_row(group: TrackedGroup, now: datetime) -> tuple[RenderableType, ...]:
+    s = group.summary
+    return (
+        short_key(s.key), clip(group_title(s), 40), clip(s.message, 50), str(s.count),
+        str(s.users), ago(group.first_seen, now), ago(s.last_seen, now),
+        clip(", ".join(s.services), 24), Text(s.severity or "-"),
+        Text(group.status, style=STATUS_STYLE.get(group.status, "")),
+        Text((group.state.assignee if group.state else None) or "-"),
+    )
 
 
 def _caption(shown: int, total: int) -> str:
@@ -92,14 +93,12 @@ def key_value_table(rows: Sequence[tuple[str, Any]], title: str | None = None) -
 
 
 def history_table(state: GroupState | None) -> Table:
-    table = Table(title="History")
-    for name in ("When", "Action", "By", "Note", "Details"):
-        table.add_column(name)
-    for change in (state.history if state else ())[-10:]:
-        details = ", ".join(f"{k}={v}" for k, v in change.details.items())
-        table.add_row(f"{change.at:%Y-%m-%d %H:%M}", change.action, Text(change.by or "-"),
-                      Text(change.note or "-"), Text(details or "-"))
-    return table
+    return build_table("History", ("When", "Action", "By", "Note", "Details"), (
+        (f"{change.at:%Y-%m-%d %H:%M}", change.action, Text(change.by or "-"),
+         Text(change.note or "-"),
+         Text(", ".join(f"{k}={v}" for k, v in change.details.items()) or "-"))
+        for change in (state.history if state else ())[-10:]
+    ))
 
 
 def state_json(state: GroupState | None) -> dict[str, Any] | None:
@@ -107,20 +106,21 @@ def state_json(state: GroupState | None) -> dict[str, Any] | None:
 
 
 def outcomes_table(outcomes: Sequence[Outcome], title: str) -> Table:
-    table = Table(title=title, caption=f"{len(outcomes)} notification(s)")
-    for name in ("Rule", "Kind", "Subject", "Detail", "Delivery"):
-        table.add_column(name)
-    for outcome in outcomes:
-        t = outcome.trigger
-        subject = short_key(t.subject) if t.subject.startswith("v1:") else t.subject
-        if not outcome.claimed:
-            delivery = Text(outcome.note, style="dim")
-        else:
-            delivery = Text(", ".join(
-                f"{d.channel} ok" if d.ok else f"{d.channel} FAILED ({d.error})"
-                for d in outcome.deliveries))
-        table.add_row(Text(t.rule), t.kind, Text(subject), clip(t.detail or "-", 50), delivery)
-    return table
+    return build_table(title, ("Rule", "Kind", "Subject", "Detail", "Delivery"),
+                       (_outcome_row(outcome) for outcome in outcomes),
+                       caption=f"{len(outcomes)} notification(s)")
+
+
+def _outcome_row(outcome: Outcome) -> tuple[RenderableType, ...]:
+    t = outcome.trigger
+    subject = short_key(t.subject) if t.subject.startswith("v1:") else t.subject
+    if not outcome.claimed:
+        delivery = Text(outcome.note, style="dim")
+    else:
+        delivery = Text(", ".join(
+            f"{d.channel} ok" if d.ok else f"{d.channel} FAILED ({d.error})"
+            for d in outcome.deliveries))
+    return Text(t.rule), t.kind, Text(subject), clip(t.detail or "-", 50), delivery
 
 
 def outcome_json(outcome: Outcome) -> dict[str, Any]:
@@ -177,25 +177,22 @@ def _top_name(bucket: dict[str, Any]) -> str | None:
 
 def stats_view(stats: dict[str, Any], days: int) -> Group:
     levels = ("critical", "error", "warning")
-    by_day = Table(title=f"Error events per day (last {days} days, total {stats['total']})")
-    for name in ("Day", "Events", *levels):
-        by_day.add_column(name, justify="left" if name == "Day" else "right")
-    for day in stats["days"]:
-        by_day.add_row(day["day"], str(day["count"]),
-                       *(str(day["levels"].get(level, 0)) for level in levels))
-    services = Table(title="By service")
-    services.add_column("Service")
-    services.add_column("Events", justify="right")
-    for name, count in stats["services"].items():
-        services.add_row(Text(name), str(count))
-    severity = Table(title="By severity")
-    severity.add_column("Level")
-    severity.add_column("Events", justify="right")
-    for name, count in stats["levels"].items():
-        severity.add_row(Text(name), str(count))
-    top = Table(title="Top groups")
-    for name in ("Key", "Group", "Events"):
-        top.add_column(name, justify="right" if name == "Events" else "left")
-    for row in stats["top"]:
-        top.add_row(short_key(row["key"]), clip(row["name"] or "-", 50), str(row["count"]))
-    return Group(by_day, services, severity, top)
+    by_day = build_table(
+        f"Error events per day (last {days} days, total {stats['total']})",
+        ("Day", "Events", *levels),
+        ((day["day"], str(day["count"]), *(str(day["levels"].get(level, 0)) for level in levels))
+         for day in stats["days"]),
+        right=("Events", *levels),
+    )
+    top = build_table("Top groups", ("Key", "Group", "Events"), (
+        (short_key(row["key"]), clip(row["name"] or "-", 50), str(row["count"]))
+        for row in stats["top"]
+    ), right=("Events",))
+    return Group(by_day, _count_table("By service", "Service", stats["services"]),
+                 _count_table("By severity", "Level", stats["levels"]), top)
+
+
+def _count_table(title: str, label: str, counts: dict[str, int]) -> Table:
+    return build_table(title, (label, "Events"),
+                       ((Text(name), str(count)) for name, count in counts.items()),
+                       right=("Events",))
