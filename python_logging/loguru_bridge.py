@@ -86,8 +86,11 @@ class LoguruSink:
     def _render(self, entry: dict[str, Any]) -> bytes:
         exception = entry["exception"]
         head, message = _parts(entry)
-        return self._pipeline.render_line(
-            head, message, dict(entry["extra"]), exception.value if exception else None
+        pipeline = self._pipeline
+        return pipeline.render(
+            pipeline.document(
+                head, message, dict(entry["extra"]), exception.value if exception else None
+            )
         )
 
 

@@ -3,8 +3,8 @@
 Each step is a small function over a `LogEvent`, testable alone; `Pipeline` composes
 them once at `setup_logging` so the per-line path does no configuration look-ups.
 
-Every API hands `render_line` the same parts (head, message, fields, exception). Lines
-without an exception (nearly all of them) take `render_parts`: the same steps on those
+Every API hands `document` the same parts (head, message, fields, exception). Lines
+without an exception (nearly all of them) take `parts_document`: the same steps on those
 parts, without building a `LogEvent`. Anything unusual (an exception, a failure in a
 step) takes `render_event`, the general path, which also writes the fallback line. Both
 produce the same line for the same input (tests compare them).
@@ -159,6 +159,10 @@ class Pipeline:
             failures.record("format log record", exc)
             return self.fallback_doc(event, exc)
 
+    def render(self, document: dict[str, Any]) -> bytes:
+        """One JSON line (with newline) for a document. Never raises."""
+        return self._render(document)
+
     def render_event(self, event: LogEvent) -> bytes:
         """One JSON line (with newline). Never raises."""
         return self._render(self.event_document(event))
@@ -208,17 +212,6 @@ class Pipeline:
                 return document
         return self.event_document(LogEvent(head, message, fields, exception, trusted))
 
-    def render_line(
-        self,
-        head: LineHead,
-        message: str,
-        fields: dict[str, Any],
-        exception: BaseException | None = None,
-        trusted: TrustedFields | None = None,
-    ) -> bytes:
-        """One JSON line (with newline) from a line's parts. Never raises."""
-        return self._render(self.document(head, message, fields, exception, trusted))
-
     def parts_document(
         self,
         head: LineHead,
@@ -237,17 +230,6 @@ class Pipeline:
             return build_doc(self.identity, fragment, head, message, trusted, fields, None)
         except Exception:
             return None
-
-    def render_parts(
-        self,
-        head: LineHead,
-        message: str,
-        fields: dict[str, Any],
-        trusted: TrustedFields | None = None,
-    ) -> bytes | None:
-        """The fast path's line alone (tests compare it with `render_event`)."""
-        document = self.parts_document(head, message, fields, trusted)
-        return None if document is None else self._render(document)
 
     def fallback_doc(self, event: LogEvent, exc: BaseException) -> dict[str, Any]:
         """A minimal line keeping only what is certainly safe to keep."""

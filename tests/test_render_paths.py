@@ -1,6 +1,6 @@
 """The two render paths of `Pipeline` give the very same line for the same input.
 
-`render_parts` (stdlib records and loguru entries without an exception, no `LogEvent`)
+`parts_document` (stdlib records and loguru entries without an exception, no `LogEvent`)
 is an optimisation of `render_event` (the general path): any difference between them
 is a bug, whatever the message, the user's fields or the bound request context.
 """
@@ -63,9 +63,10 @@ def make_record(message, extra):
 def fast_path(pipeline, record):
     """The line `render_record` writes for a record without an exception; None if the
     fast path gave up (it must not here: every input below is one it handles)."""
-    return pipeline.render_parts(
+    document = pipeline.parts_document(
         record_head(record), record_message(record), *record_fields(record)
     )
+    return None if document is None else pipeline.render(document)
 
 
 def both_paths(pipeline, record, bound):
@@ -102,7 +103,8 @@ def test_loguru_fast_path_equals_the_general_path(message, extra, bound):
             add_context_fields(bound or {})
             logger.bind(**extra).info(message)
             [entry] = entries
-            fast = pipeline.render_parts(*_parts(entry), dict(entry["extra"]))
+            document = pipeline.parts_document(*_parts(entry), dict(entry["extra"]))
+            fast = None if document is None else pipeline.render(document)
             assert fast == LoguruSink(pipeline, [])._render(entry)
             general = pipeline.render_event(to_event(entry))
     finally:
