@@ -41,7 +41,9 @@ def setup_logging(
         else None
     )
     pipeline = Pipeline(
-        ServiceIdentity(cfg.service.name, cfg.service.version, cfg.service.environment), redactor
+        ServiceIdentity(cfg.service.name, cfg.service.version, cfg.service.environment),
+        redactor,
+        share_documents=cfg.file.enabled and cfg.console.enabled,
     )
     handlers = _build_handlers(cfg, pipeline)
     sampler = sampling_filter(cfg)

@@ -206,3 +206,21 @@ def test_file_and_console_map_each_record_once(configure, monkeypatch, capsys):
     loguru = pytest.importorskip("loguru")
     loguru.logger.info("loguru once")
     assert calls == ["placed once", "loguru once"]
+
+
+def test_a_pipeline_that_shares_nothing_keeps_no_record_alive():
+    import gc
+    import weakref
+
+    from python_logging.ecs import ServiceIdentity
+    from python_logging.pipeline import Pipeline
+
+    logger = logging.getLogger("shop")
+    for share, expected_alive in ((False, False), (True, True)):
+        pipeline = Pipeline(ServiceIdentity("svc", None, "test"), share_documents=share)
+        record = logger.makeRecord("shop", logging.INFO, __file__, 1, "gone", (), None)
+        alive = weakref.ref(record)
+        pipeline.render_record(record)
+        del record
+        gc.collect()
+        assert (alive() is not None) == expected_alive
