@@ -63,25 +63,32 @@ def uninstall() -> None:
 class LoguruSink:
     def __init__(self, pipeline: Pipeline, handlers: list[logging.Handler]) -> None:
         self._pipeline = pipeline
-        self._handlers = handlers
+        # Our file writers take rendered lines; any other handler (the console, any with
+        # filters such as sampling) takes a LogRecord. Sorted once, not per message.
+        self._record_handlers = [handler for handler in handlers if _needs_record(handler)]
+        self._line_handlers = [handler for handler in handlers if not _needs_record(handler)]
 
     def __call__(self, message: Any) -> None:
         entry = message.record
         levelno = _LEVELS.get(entry["level"].name, entry["level"].no)
-        targets = [handler for handler in self._handlers if levelno >= handler.level]
-        if any(_needs_record(handler) for handler in targets):
+        if self._record_handlers and any(
+            levelno >= handler.level for handler in self._record_handlers
+        ):
             # One LogRecord for all of them: the pipeline then maps it once (its
             # document is shared by every handler that sees the same record).
             record = to_record(entry)
-            for handler in targets:
-                if _needs_record(handler):
+            for handler in self._record_handlers:
+                if levelno >= handler.level:
                     handler.handle(record)
-                else:
+            for handler in self._line_handlers:
+                if levelno >= handler.level:
                     handler.write_line(self._pipeline.render_record(record))
             return
-        line = self._render(entry) if targets else b""
-        for handler in targets:
-            handler.write_line(line)
+        line = None
+        for handler in self._line_handlers:
+            if levelno >= handler.level:
+                line = line or self._render(entry)
+                handler.write_line(line)
 
     def _render(self, entry: dict[str, Any]) -> bytes:
         exception = entry["exception"]
