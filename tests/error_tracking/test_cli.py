@@ -38,7 +38,9 @@ def test_list_renders_0_1_and_10000_groups(elkctl_env, es_server, n):
         assert "no error groups match" in result.output
     if n == 1:
         assert "v1:00000000" in rows[0] and "bad value 0" in rows[0] and "unresolved" in rows[0]
+        assert "2.1h ago" in rows[0] and "5.0m ago" in rows[0]  # first, last seen (ages.py)
         assert "1 group" in result.output
+        assert "Error groups, last 24h, status unresolved" in result.output  # --since as typed
     if n == 10_000:
         assert "50 of 10000 groups shown" in result.output
         # 10 full pages, then an empty one ends the paging
@@ -82,11 +84,25 @@ def test_list_filters_reach_the_query_and_status_filters_states(elkctl_env, es_s
             [g["key"] for g in groups] if expected is None else [groups[expected]["key"]])
 
 
-def test_list_rejects_bad_window(elkctl_env, es_server):
-    FakeErrorCluster(es_server)
-    result = run("list", "--since", "yesterday")
-    assert result.exit_code == 2
-    assert "not a duration" in result.output
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("list", "--since", "yesterday"), "--since"),
+        (("list", "--since", "0h"), "--since"),
+        (("show", KEY7, "--since", "a week"), "--since"),
+        (("summary", "--since", "-1d"), "--since"),
+        (("escalate", "--config", "alerts.yml", "--window", "7 days"), "--window"),
+        (("ignore", KEY7, "--until", "tomorrow"), "--until"),
+    ],
+)
+def test_bad_durations_are_usage_errors_naming_the_option(elkctl_env, es_server, args, option):
+    cluster = FakeErrorCluster(es_server, [make_group(7)])
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': '{args[-1]}'" in result.stderr
+    assert "not a duration" in result.stderr or "must be longer than 0s" in result.stderr
+    assert "Traceback" not in result.output
+    assert cluster.searches == []  # rejected before anything was asked
 
 
 def test_show_by_key_prefix(elkctl_env, es_server, kibana_server):
@@ -97,6 +113,7 @@ def test_show_by_key_prefix(elkctl_env, es_server, kibana_server):
     out = result.output
     assert KEY7 in out and "ValueError in checkout7" in out
     assert " ▂█" in out and "peak 8/h, total 10" in out
+    assert "Events (7d)" in out
     assert "Traceback (most recent call last):" in out and "ValueError: bad 7" in out
     assert "req-7" in out
     assert f"/app/discover#/view/{BY_REQUEST_ID_SEARCH}" in out
