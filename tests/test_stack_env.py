@@ -95,3 +95,38 @@ def test_cli_reports_a_missing_example_in_one_line(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "not found" in result.stderr
+
+
+def test_an_existing_env_written_with_export_lines_is_accepted(generated):
+    exported = "".join(f"export {line}" if "=" in line and not line.startswith("#") else line
+                       for line in generated.read_text().splitlines(keepends=True))
+    generated.write_text(exported)
+    assert "unchanged" in init_env.ensure_env(generated, EXAMPLE)
+    assert init_env.parse_assignments(exported) == init_env.parse_assignments(
+        exported.replace("export ", ""))
+
+
+def test_export_lines_in_the_example_get_their_secrets_and_keep_export():
+    example = EXAMPLE.read_text().replace("ELASTIC_PASSWORD=", "export ELASTIC_PASSWORD=")
+    rendered = init_env.render_env(example)
+    line = next(line for line in rendered.splitlines() if "ELASTIC_PASSWORD=" in line)
+    assert line.startswith("export ELASTIC_PASSWORD=") and len(line.partition("=")[2]) >= 32
+
+
+def test_an_export_line_with_an_empty_secret_is_still_caught(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text(EXAMPLE.read_text().replace("ELASTIC_PASSWORD=", "export ELASTIC_PASSWORD=''"))
+    with pytest.raises(init_env.EnvFileError, match="leaves ELASTIC_PASSWORD"):
+        init_env.ensure_env(env, EXAMPLE)
+
+
+def test_cli_reports_a_malformed_env_line_in_one_line(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text("ELASTIC_PASSWORD=x\nnot a pair\n")
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(ROOT / "scripts/init_env.py"), "--env", str(env),
+         "--example", str(EXAMPLE)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"init_env: {env} line 2: expected KEY=VALUE, got 'not a pair'\n"
