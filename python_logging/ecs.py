@@ -73,7 +73,7 @@ def context_fragment(
     request_id: str | None,
     trusted: bool = False,
 ) -> ContextFragment:
-    """`trusted`: the fields come from `add_trusted_context_fields` (see `merge_trusted`)."""
+    """`trusted`: the fields come from `request_context(trusted=...)` (see `merge_trusted`)."""
     shared: dict[str, Any] = {"service": identity.service, "event": identity.event}
     if request_id is not None:
         shared["http"] = {"request": {"id": request_id}}

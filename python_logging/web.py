@@ -20,7 +20,6 @@ from python_logging.access import log_access
 from python_logging.capture import capture_once, deduplicate_errors_of
 from python_logging.config import ConfigError
 from python_logging.context import (
-    add_trusted_context_fields,
     context_fields,
     current_request_id,
     request_context,
@@ -36,6 +35,8 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 _METHOD = ("http", "request", "method")
 _PATH = ("url", "path")
 _TRACE_ID = ("trace", "id")
+_REQUEST_TEXTS = (_METHOD, _PATH)
+_REQUEST_TEXTS_WITH_TRACE = (_METHOD, _PATH, _TRACE_ID)
 
 
 @dataclass(frozen=True)
@@ -183,16 +184,16 @@ class ObservedRequest(AbstractContextManager):
     def __enter__(self) -> str:
         """Enter the request context; the effective (validated or generated) ID."""
         self._started = time.perf_counter_ns()
-        self._context = request_context(self.incoming_id)
-        self.request_id = self._context.__enter__()
         fields: dict[str, Any] = {"http": {"request": {"method": self.method}},
                                   "url": {"path": self.path}}
-        texts = [_METHOD, _PATH]  # all from the client: scanned like any field
         if self.trace_id:
             fields["trace"] = {"id": self.trace_id}
-            texts.append(_TRACE_ID)
-        self._bound = TrustedFields(fields, tuple(texts))
-        add_trusted_context_fields(self._bound)
+            texts = _REQUEST_TEXTS_WITH_TRACE  # all from the client: scanned like any field
+        else:
+            texts = _REQUEST_TEXTS
+        self._bound = TrustedFields(fields, texts)
+        self._context = request_context(self.incoming_id, trusted=self._bound)
+        self.request_id = self._context.__enter__()
         return self.request_id
 
     @property
