@@ -114,9 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", type=Path, default=Path(".env"))
     parser.add_argument("--example", type=Path, default=Path(".env.example"))
+    parser.add_argument(
+        "--get", metavar="KEY",
+        help="print KEY's value from --env (empty when unset) instead; for the Makefile",
+    )
     args = parser.parse_args(argv)
     try:
-        print(ensure_env(args.env, args.example))
+        if args.get:
+            print(parse_assignments(args.env.read_text(), str(args.env)).get(args.get, ""))
+        else:
+            print(ensure_env(args.env, args.example))
     except (EnvFileError, OSError) as exc:
         print(f"init_env: {exc}", file=sys.stderr)
         return 1

@@ -130,3 +130,25 @@ def test_cli_reports_a_malformed_env_line_in_one_line(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr == f"init_env: {env} line 2: expected KEY=VALUE, got 'not a pair'\n"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("LOG_DIR=/var/log/apps", "/var/log/apps"),
+    ('export LOG_DIR="/srv/my logs"  # where apps write', "/srv/my logs"),
+    ("# LOG_DIR=/commented/out", ""),
+])
+def test_the_makefile_reads_settings_with_the_same_parser(tmp_path, line, expected):
+    env = tmp_path / ".env"
+    env.write_text(f"KIBANA_PORT=5601\n{line}\n")
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(ROOT / "scripts/init_env.py"), "--env", str(env),
+         "--get", "LOG_DIR"],
+        capture_output=True, text=True, check=True,
+    )
+    assert result.stdout == expected + "\n"
+
+
+def test_the_makefile_asks_init_env_for_its_settings():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "init_env.py --get LOG_DIR" in makefile and "init_env.py --get KIBANA_PORT" in makefile
+    assert "sed -n" not in makefile
