@@ -7,8 +7,9 @@ our formatter, sharing one pipeline: the line's document can then go straight to
 
 Anything that could see, change or stop the record means no route, and the caller logs
 a record as usual: a filter on the logger or a handler, any other handler, a custom
-logger class or record factory, a disabled logger, or no handler at all (the stdlib's
-last resort). The check runs for every line, so a handler added at any time is honoured.
+logger class or record factory, `Logger`'s dispatch patched (as Sentry's integration
+does), a disabled logger, or no handler at all (the stdlib's last resort). The check
+runs for every line, so a handler added at any time is honoured.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from python_logging.formatter import ConsoleHandler, ECSFormatter, PrettyFormatt
 from python_logging.handlers import ECSFileHandler
 from python_logging.pipeline import Pipeline
 
+# Logger's dispatch as the stdlib defines it. Tools patch it at class level to see every
+# record (Sentry's logging integration replaces `callHandlers`): then there is no route.
+_DISPATCH = (logging.Logger.makeRecord, logging.Logger.handle, logging.Logger.callHandlers)
 # Our handler classes (exactly: a subclass may override `handle`), and the formatters
 # each can write a document with.
 _FORMATTERS: dict[type, tuple[type, ...]] = {
@@ -48,6 +52,8 @@ def own_route(logger: logging.Logger, level: int) -> OwnRoute | None:
         or logger.filters  # a logger's filters see only its own records, not propagated ones
         or logger.__class__ is not logging.Logger
         or logging.getLogRecordFactory() is not logging.LogRecord
+        or (logging.Logger.makeRecord, logging.Logger.handle, logging.Logger.callHandlers)
+        != _DISPATCH
     ):
         return None
     pipeline: Pipeline | None = None

@@ -169,7 +169,7 @@ def custom_factory(*args, **kwargs):
 
 @pytest.mark.parametrize("change", [
     "logger filter", "handler filter", "foreign handler", "record factory", "disabled",
-    "other pipeline", "foreign formatter", "no handler",
+    "other pipeline", "foreign formatter", "no handler", "patched dispatch",
 ])
 def test_anything_that_could_see_the_record_means_no_direct_route(only_our_handlers, change):
     logger, root, handler = access.access_logger, logging.getLogger(), file_handler()
@@ -202,6 +202,14 @@ def test_anything_that_could_see_the_record_means_no_direct_route(only_our_handl
     elif change == "no handler":  # the stdlib's last resort would write it
         root.removeHandler(handler)
         undo.append(lambda: root.addHandler(handler))
+    elif change == "patched dispatch":  # as sentry_sdk's LoggingIntegration patches it
+        original = logging.Logger.callHandlers
+
+        def seeing_every_record(self, record):
+            return original(self, record)
+
+        logging.Logger.callHandlers = seeing_every_record
+        undo.append(lambda: setattr(logging.Logger, "callHandlers", original))
     with alone():
         try:
             assert routing.own_route(logger, logging.INFO) is None
