@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from python_logging import routing
@@ -100,7 +100,7 @@ def direct_document(
     )
     identity = pipeline.identity
     document = line_document(identity, head, scrub(access_message(request, duration_ns)))
-    fields = access_fields(request, duration_ns, scrub).fields
+    fields = access_fields(request, duration_ns, scrub, pipeline.clean_texts).fields
     # The two objects the line shares with the fixed fields, merged as the pipeline
     # merges them (the fixed fields' keys first); the others are new keys.
     fields["event"] = {**identity.event, **fields["event"]}
@@ -111,28 +111,35 @@ def direct_document(
 
 
 def access_fields(
-    request: ObservedRequest, duration_ns: int, scrub: Callable[[str], str] | None = None
+    request: ObservedRequest,
+    duration_ns: int,
+    scrub: Callable[[str], str] | None = None,
+    clean_texts: Collection[str] = (),
 ) -> TrustedFields:
     """The line's nested ECS fields, vouched for (see `TrustedFields`).
 
     Without `scrub`, the client's texts are left for the pipeline to scan (they are the
-    voucher's `texts`); with it, they are scrubbed here.
+    voucher's `texts`); with it, they are scrubbed here, except `clean_texts`, known to
+    hold no secret (`Pipeline.clean_texts`: checked here, as a call costs more).
     """
     status = request.status
     outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
     clean = scrub or _unchanged
+    method, path, query, agent = request.method, request.path, request.query, request.user_agent
     fields: dict[str, Any] = {
         "event": {"duration": duration_ns, "category": ["web"], "type": ["access"],
                   "outcome": outcome},
     }
-    http: dict[str, Any] = {"request": {"method": clean(request.method)}}
+    http: dict[str, Any] = {
+        "request": {"method": method if method in clean_texts else clean(method)}
+    }
     if status.__class__ is int:
         http["response"] = {"status_code": status}
     fields["http"] = http
     texts = [_METHOD, _PATH]
-    url = fields["url"] = {"path": clean(request.path)}
-    if request.query:
-        url["query"] = clean(request.query)  # credential parameters are masked
+    url = fields["url"] = {"path": path if path in clean_texts else clean(path)}
+    if query:
+        url["query"] = query if query in clean_texts else clean(query)  # credentials masked
         texts.append(_QUERY)
     if request.trace_id:  # 32 hex digits, but a configured pattern may still match
         fields["trace"] = {"id": clean(request.trace_id)}
@@ -143,8 +150,8 @@ def access_fields(
             client = {"address": clean(client["address"])}
             texts.append(_CLIENT_ADDRESS)
         fields["client"] = client
-    if request.user_agent:
-        fields["user_agent"] = {"original": clean(request.user_agent)}
+    if agent:
+        fields["user_agent"] = {"original": agent if agent in clean_texts else clean(agent)}
         texts.append(_USER_AGENT)
     return TrustedFields(fields, () if scrub else tuple(texts))
 

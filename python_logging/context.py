@@ -85,15 +85,7 @@ class request_context(ContextDecorator, AbstractContextManager):  # used like a 
         self._tokens: tuple[Token[Any], ...] = ()
 
     def __enter__(self) -> str:
-        effective = valid_request_id(self._candidate) or new_request_id()
-        trusted = self._trusted
-        if trusted is None:
-            self._tokens = (_request_id.set(effective), _fields.set({}), _vouched.set(None))
-        else:
-            bound = dict(trusted.fields)
-            self._tokens = (
-                _request_id.set(effective), _fields.set(bound), _vouched.set((bound, trusted))
-            )
+        effective, self._tokens = enter_request(self._candidate, self._trusted)
         return effective
 
     def _recreate_cm(self) -> request_context:
@@ -101,10 +93,40 @@ class request_context(ContextDecorator, AbstractContextManager):  # used like a 
         return request_context(self._candidate, trusted=self._trusted)
 
     def __exit__(self, *exc_info: object) -> None:
-        id_token, fields_token, vouched_token = self._tokens
-        _vouched.reset(vouched_token)
-        _fields.reset(fields_token)
-        _request_id.reset(id_token)
+        leave_request(self._tokens)
+
+
+def enter_request(
+    candidate: str | None, trusted: TrustedFields | None = None
+) -> tuple[str, tuple[Token[Any], ...]]:
+    """`request_context(candidate, trusted=...).__enter__()` as one call, for middlewares:
+    (the effective ID, the tokens `leave_request` takes)."""
+    effective = valid_request_id(candidate) or new_request_id()
+    if trusted is None:
+        return effective, (_request_id.set(effective), _fields.set({}), _vouched.set(None))
+    bound = dict(trusted.fields)
+    return effective, (
+        _request_id.set(effective), _fields.set(bound), _vouched.set((bound, trusted))
+    )
+
+
+def leave_request(tokens: tuple[Token[Any], ...]) -> None:
+    id_token, fields_token, vouched_token = tokens
+    _vouched.reset(vouched_token)
+    _fields.reset(fields_token)
+    _request_id.reset(id_token)
+
+
+def holds_only(trusted: TrustedFields, request_id: str) -> bool:
+    """True while the current context is the one `enter_request(..., trusted)` entered
+    with `request_id`, and nothing else was bound since."""
+    vouched = _vouched.get()
+    return (
+        vouched is not None
+        and vouched[1] is trusted
+        and vouched[0] is _fields.get()
+        and _request_id.get() == request_id
+    )
 
 
 def current_request_id() -> str | None:

@@ -109,11 +109,6 @@ class ECSFileHandler(logging.Handler):
             return
         self.write_line(line)
 
-    def write_document(self, document: dict[str, Any]) -> None:
-        """What `handle` does with a record of this document (see `routing`): needs the
-        formatter to be an `ECSFormatter`. Never raises."""
-        self.write_line(self.formatter.pipeline.render(document))  # type: ignore[union-attr]
-
     def write_line(self, line: bytes) -> None:
         """Append one line (bytes ending in b"\\n"). Thread-safe; never raises."""
         try:

@@ -15,7 +15,7 @@ runs for every line, so a handler added at any time is honoured.
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
+from typing import Any
 
 from python_logging.formatter import ConsoleHandler, ECSFormatter, PrettyFormatter
 from python_logging.handlers import ECSFileHandler
@@ -23,23 +23,38 @@ from python_logging.pipeline import Pipeline
 
 # Logger's dispatch as the stdlib defines it. Tools patch it at class level to see every
 # record (Sentry's logging integration replaces `callHandlers`): then there is no route.
-_DISPATCH = (logging.Logger.makeRecord, logging.Logger.handle, logging.Logger.callHandlers)
+_MAKE_RECORD = logging.Logger.makeRecord
+_HANDLE = logging.Logger.handle
+_CALL_HANDLERS = logging.Logger.callHandlers
 # Our handler classes (exactly: a subclass may override `handle`), and the formatters
 # each can write a document with.
-_FORMATTERS: dict[type, tuple[type, ...]] = {
-    ECSFileHandler: (ECSFormatter,),
-    ConsoleHandler: (ECSFormatter, PrettyFormatter),
-}
+_OUR_PAIRS = frozenset({
+    (ECSFileHandler, ECSFormatter),
+    (ConsoleHandler, ECSFormatter),
+    (ConsoleHandler, PrettyFormatter),
+})
 
 
-class OwnRoute(NamedTuple):
-    pipeline: Pipeline
-    handlers: tuple[ECSFileHandler | ConsoleHandler, ...]
+class OwnRoute:
+    """The handlers a record would reach, all ours, and the pipeline they share."""
+
+    __slots__ = ("handlers", "pipeline")
+
+    def __init__(self, pipeline: Pipeline, handlers: list[ECSFileHandler | ConsoleHandler]):
+        self.pipeline = pipeline
+        self.handlers = handlers
 
     def write(self, document: dict[str, Any]) -> None:
-        """Hand the document to each handler, as `callHandlers` would hand the record."""
+        """Hand the document to each handler, as `callHandlers` would hand the record;
+        file handlers share one rendering."""
+        line = None
         for handler in self.handlers:
-            handler.write_document(document)
+            if handler.__class__ is ECSFileHandler:
+                if line is None:
+                    line = self.pipeline.render(document)
+                handler.write_line(line)  # type: ignore[union-attr]
+            else:
+                handler.write_document(document)  # type: ignore[union-attr]
 
 
 def own_route(logger: logging.Logger, level: int) -> OwnRoute | None:
@@ -47,13 +62,15 @@ def own_route(logger: logging.Logger, level: int) -> OwnRoute | None:
 
     The caller has checked `logger.isEnabledFor(level)`.
     """
+    Logger = logging.Logger
     if (
         logger.disabled
         or logger.filters  # a logger's filters see only its own records, not propagated ones
-        or logger.__class__ is not logging.Logger
-        or logging.getLogRecordFactory() is not logging.LogRecord
-        or (logging.Logger.makeRecord, logging.Logger.handle, logging.Logger.callHandlers)
-        != _DISPATCH
+        or logger.__class__ is not Logger
+        or logging._logRecordFactory is not logging.LogRecord  # type: ignore[attr-defined]
+        or Logger.callHandlers is not _CALL_HANDLERS
+        or Logger.handle is not _HANDLE
+        or Logger.makeRecord is not _MAKE_RECORD
     ):
         return None
     pipeline: Pipeline | None = None
@@ -66,7 +83,7 @@ def own_route(logger: logging.Logger, level: int) -> OwnRoute | None:
             formatter = handler.formatter
             if (
                 handler.filters
-                or formatter.__class__ not in _FORMATTERS.get(handler.__class__, ())
+                or (handler.__class__, formatter.__class__) not in _OUR_PAIRS
                 or (pipeline is not None and formatter.pipeline is not pipeline)  # type: ignore[union-attr]
             ):
                 return None
@@ -77,4 +94,4 @@ def own_route(logger: logging.Logger, level: int) -> OwnRoute | None:
         current = current.parent
     if pipeline is None:  # no handler takes it: the record path decides (last resort)
         return None
-    return OwnRoute(pipeline, tuple(handlers))
+    return OwnRoute(pipeline, handlers)

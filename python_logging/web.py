@@ -11,7 +11,7 @@ import ipaddress
 import re
 import time
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
+from contextvars import Token
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,12 +19,7 @@ from typing import Any
 from python_logging.access import log_access
 from python_logging.capture import capture_once, deduplicate_errors_of
 from python_logging.config import ConfigError
-from python_logging.context import (
-    context_fields,
-    current_request_id,
-    request_context,
-    vouched_context,
-)
+from python_logging.context import enter_request, holds_only, leave_request
 from python_logging.events import TrustedFields
 
 DEFAULT_HEADER = "X-Request-ID"
@@ -136,8 +131,14 @@ def _canonical_ip(address: str) -> str | None:
         return None
 
 
-class ObservedRequest(AbstractContextManager):
-    """One request from arrival to access line: context, timing, status and errors."""
+class ObservedRequest:
+    """One request from arrival to access line: context, timing, status and errors.
+
+    A context manager (`with request as request_id:`).
+    """
+
+    __slots__ = ("_bound", "_started", "_tokens", "client", "incoming_id", "method", "path",
+                 "query", "request_id", "settings", "status", "trace_id", "user_agent")
 
     def __init__(
         self,
@@ -156,12 +157,12 @@ class ObservedRequest(AbstractContextManager):
         self.path = path
         self.query = query
         self.incoming_id = request_id
-        self.trace_id = trace_id(traceparent)
+        self.trace_id = trace_id(traceparent) if traceparent else None
         self.client = client
         self.user_agent = user_agent
         self.status: int | None = None
         self.request_id = ""
-        self._context: AbstractContextManager[str] | None = None
+        self._tokens: tuple[Token[Any], ...] = ()  # of the request context, while entered
         self._bound: TrustedFields | None = None  # the context fields `__enter__` bound
         self._started = 0
 
@@ -192,8 +193,7 @@ class ObservedRequest(AbstractContextManager):
         else:
             texts = _REQUEST_TEXTS
         self._bound = TrustedFields(fields, texts)
-        self._context = request_context(self.incoming_id, trusted=self._bound)
-        self.request_id = self._context.__enter__()
+        self.request_id, self._tokens = enter_request(self.incoming_id, self._bound)
         return self.request_id
 
     @property
@@ -203,13 +203,7 @@ class ObservedRequest(AbstractContextManager):
     def context_unchanged(self) -> bool:
         """True while the request context holds only what `__enter__` bound: the app
         added no fields (`set_user`, `add_context_fields`) and entered no other context."""
-        vouched = vouched_context()
-        return (
-            vouched is not None
-            and vouched[1] is self._bound
-            and vouched[0] is context_fields()
-            and current_request_id() == self.request_id
-        )
+        return self._bound is not None and holds_only(self._bound, self.request_id)
 
     def response_started(self, status: int) -> None:
         self.status = status
@@ -226,6 +220,6 @@ class ObservedRequest(AbstractContextManager):
             if self.path not in self.settings.exclude_paths:
                 log_access(self, time.perf_counter_ns() - self._started)
         finally:
-            if self._context is not None:
-                self._context.__exit__(None, None, None)
-                self._context = None
+            if self._tokens:
+                leave_request(self._tokens)
+                self._tokens = ()

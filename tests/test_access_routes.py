@@ -154,7 +154,7 @@ def file_handler():
 def test_setup_loggings_file_handler_is_a_direct_route(only_our_handlers):
     with alone():
         route = routing.own_route(access.access_logger, logging.INFO)
-    assert route is not None and route.handlers == (file_handler(),)
+    assert route is not None and route.handlers == [file_handler()]
     assert route.pipeline is file_handler().formatter.pipeline
 
 
@@ -226,7 +226,7 @@ def test_a_handler_above_the_level_is_skipped_as_callhandlers_skips_it(only_our_
     try:
         with alone():
             route = routing.own_route(access.access_logger, logging.INFO)
-            assert route is not None and route.handlers == (file_handler(),)
+            assert route is not None and route.handlers == [file_handler()]
             assert routing.own_route(access.access_logger, logging.ERROR) is None
     finally:
         logging.getLogger().removeHandler(quiet)
@@ -294,7 +294,7 @@ def test_file_and_console_get_the_same_document(only_our_handlers, direct_docume
     try:
         with alone():
             route = routing.own_route(access.access_logger, logging.INFO)
-            assert route is not None and route.handlers == (file_handler(), console)
+            assert route is not None and route.handlers == [file_handler(), console]
             run_request(path="/orders")
     finally:
         logging.getLogger().removeHandler(console)

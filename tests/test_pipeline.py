@@ -260,7 +260,7 @@ def test_scrub_remembers_only_short_texts_it_found_clean():
     assert scanned.count("/items") == 1
     assert scanned.count("/reset/hunter2") == 3
     assert scanned.count("x" * (CleanTexts.MAX_CHARS + 1)) == 3
-    assert "/reset/hunter2" not in scrub._clean  # no secret is kept in memory
+    assert "/reset/hunter2" not in scrub.clean  # no secret is kept in memory
 
 
 def test_scrub_forgets_everything_when_full():
@@ -269,7 +269,7 @@ def test_scrub_forgets_everything_when_full():
     scrub = CleanTexts(lambda text: text)
     for number in range(CleanTexts.MAX_TEXTS + 10):
         scrub(f"/items/{number}")
-    assert len(scrub._clean) <= CleanTexts.MAX_TEXTS
+    assert len(scrub.clean) <= CleanTexts.MAX_TEXTS
 
 
 def test_without_redaction_scrub_changes_nothing():
