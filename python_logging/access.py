@@ -14,6 +14,7 @@ first. Otherwise it is logged as a record like any other line. Both give the sam
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import threading
@@ -46,14 +47,15 @@ _USER_AGENT = ("user_agent", "original")
 
 def log_access(request: ObservedRequest, duration_ns: int) -> None:
     """Write the access line of a finished request (WARNING when slow or 5xx)."""
-    level = access_level(request, duration_ns)
+    level, message = access_line(request, duration_ns)
     if not access_logger.isEnabledFor(level):
         return  # nothing to build: the line would be filtered out
     route = routing.own_route(access_logger, level)
-    if (route is not None and request.context_unchanged()
-            and (request.status is None or request.status.__class__ is int)):
+    status = request.status
+    if (route is not None and (status is None or status.__class__ is int)
+            and request.context_unchanged()):
         try:
-            document = direct_document(request, duration_ns, level, route.pipeline)
+            document = direct_document(request, duration_ns, level, message, route.pipeline)
         except Exception as exc:  # a bug here must not lose the line: the record path follows
             failures.record("build access line", exc)
         else:
@@ -61,8 +63,8 @@ def log_access(request: ObservedRequest, duration_ns: int) -> None:
             return
     extra, voucher = record_fields(request, duration_ns)
     record = access_logger.makeRecord(
-        access_logger.name, level, _ORIGIN_PATH, _ORIGIN[1], access_message(request, duration_ns),
-        (), None, _ORIGIN_FUNCTION, extra,
+        access_logger.name, level, _ORIGIN_PATH, _ORIGIN[1], message, (), None,
+        _ORIGIN_FUNCTION, extra,
     )
     handle_vouched(access_logger, record, voucher)
 
@@ -71,17 +73,18 @@ def record_fields(
     request: ObservedRequest, duration_ns: int
 ) -> tuple[dict[str, Any], TrustedFields]:
     """(`extra`, voucher) of the access record."""
-    voucher = access_fields(request, duration_ns)
+    fields, texts = access_fields(request, duration_ns)
+    voucher = TrustedFields(fields, tuple(texts))
     status = request.status
     if status is not None and status.__class__ is not int:
         # A broken app's status: the fit checks decide where it goes, and the line gets
         # the full treatment (the voucher no longer covers the `http` it replaces).
-        return deep_merge(voucher.fields, {"http": {"response": {"status_code": status}}}), voucher
-    return voucher.fields, voucher
+        return deep_merge(fields, {"http": {"response": {"status_code": status}}}), voucher
+    return fields, voucher
 
 
 def direct_document(
-    request: ObservedRequest, duration_ns: int, level: int, pipeline: Pipeline
+    request: ObservedRequest, duration_ns: int, level: int, message: str, pipeline: Pipeline
 ) -> dict[str, Any]:
     """The document the pipeline makes of the access record, built from the request.
 
@@ -99,8 +102,8 @@ def direct_document(
         threading.current_thread().name if logging.logThreads else None,
     )
     identity = pipeline.identity
-    document = line_document(identity, head, scrub(access_message(request, duration_ns)))
-    fields = access_fields(request, duration_ns, scrub, pipeline.clean_texts).fields
+    document = line_document(identity, head, scrub(message))
+    fields, _texts = access_fields(request, duration_ns, scrub, pipeline.clean_texts)
     # The two objects the line shares with the fixed fields, merged as the pipeline
     # merges them (the fixed fields' keys first); the others are new keys.
     fields["event"] = {**identity.event, **fields["event"]}
@@ -115,12 +118,13 @@ def access_fields(
     duration_ns: int,
     scrub: Callable[[str], str] | None = None,
     clean_texts: Collection[str] = (),
-) -> TrustedFields:
-    """The line's nested ECS fields, vouched for (see `TrustedFields`).
+) -> tuple[dict[str, Any], list[tuple[str, ...]]]:
+    """The line's nested ECS fields, and the paths of the texts the client controls: what
+    a `TrustedFields` voucher for them needs.
 
-    Without `scrub`, the client's texts are left for the pipeline to scan (they are the
-    voucher's `texts`); with it, they are scrubbed here, except `clean_texts`, known to
-    hold no secret (`Pipeline.clean_texts`: checked here, as a call costs more).
+    Without `scrub`, those texts are left for the pipeline to scan; with it, they are
+    scrubbed here, except `clean_texts`, known to hold no secret (`Pipeline.clean_texts`:
+    checked here, as a call costs more).
     """
     status = request.status
     outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
@@ -144,8 +148,8 @@ def access_fields(
     if request.trace_id:  # 32 hex digits, but a configured pattern may still match
         fields["trace"] = {"id": clean(request.trace_id)}
         texts.append(_TRACE_ID)
-    client = request.client_fields
-    if client:
+    if request.client:
+        client = _client_fields.get(request.client) or client_fields(request.client)
         if "ip" not in client:  # an IP literal cannot hold a secret; anything else can
             client = {"address": clean(client["address"])}
             texts.append(_CLIENT_ADDRESS)
@@ -153,26 +157,44 @@ def access_fields(
     if agent:
         fields["user_agent"] = {"original": agent if agent in clean_texts else clean(agent)}
         texts.append(_USER_AGENT)
-    return TrustedFields(fields, () if scrub else tuple(texts))
+    return fields, texts
 
 
-def access_message(request: ObservedRequest, duration_ns: int) -> str:
+def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str]:
+    """(level, message): WARNING when slow or 5xx, else INFO."""
+    status = request.status
     millis = duration_ns / 1_000_000
-    message = f"{request.method} {request.path} {request.status or '-'} {millis:.1f} ms"
-    if _is_slow(request, duration_ns):
-        return f"slow request: {message} (over {request.settings.slow_request_ms:g} ms)"
-    return message
-
-
-def access_level(request: ObservedRequest, duration_ns: int) -> int:
-    """WARNING for a slow or 5xx request, else INFO."""
-    slow = _is_slow(request, duration_ns)
-    return logging.WARNING if slow or (request.status or 0) >= 500 else logging.INFO
-
-
-def _is_slow(request: ObservedRequest, duration_ns: int) -> bool:
     slow_ms = request.settings.slow_request_ms
-    return slow_ms is not None and duration_ns / 1_000_000 > slow_ms
+    message = f"{request.method} {request.path} {status or '-'} {millis:.1f} ms"
+    if slow_ms is not None and millis > slow_ms:
+        return logging.WARNING, f"slow request: {message} (over {slow_ms:g} ms)"
+    return (logging.WARNING if (status or 0) >= 500 else logging.INFO), message
+
+
+def client_fields(address: str | None) -> dict[str, Any]:
+    """`client.address`, plus `client.ip` only when it is one (the field is ES type ip).
+    Shared by the lines of a client: copy before changing."""
+    if not address:
+        return {}
+    fields = _client_fields.get(address)
+    if fields is None:
+        if len(_client_fields) >= 4096:  # bounded: clients repeat, but not forever
+            _client_fields.clear()
+        ip = _canonical_ip(address)
+        fields = _client_fields[address] = (
+            {"address": address, "ip": ip} if ip else {"address": address}
+        )
+    return fields
+
+
+_client_fields: dict[str, dict[str, Any]] = {}
+
+
+def _canonical_ip(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _unchanged(text: str) -> str:

@@ -144,7 +144,7 @@ class Pipeline:
         self.render = Renderer(redactor.redact_text if redactor is not None else None)
         # A text the client controls, with secrets masked as in every line (for lines
         # python_logging builds itself, see `access.direct_document`).
-        scrub = CleanTexts(self._redaction.text) if self._redaction is not None else None
+        scrub = CleanTexts(redactor.redact_text) if redactor is not None else None
         self.scrub: Callable[[str], str] = scrub or _unchanged
         # Texts `scrub` found nothing in (callers may check it before calling).
         self.clean_texts: Collection[str] = scrub.clean if scrub else ()

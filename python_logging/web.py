@@ -7,13 +7,11 @@ and response into calls on `ObservedRequest`.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from collections.abc import Iterable, Mapping
 from contextvars import Token
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from python_logging.access import log_access
@@ -115,22 +113,6 @@ def trace_id(traceparent: str | None) -> str | None:
     return trace
 
 
-def client_fields(address: str | None) -> dict[str, Any]:
-    """`client.address`, plus `client.ip` only when it is one (the field is ES type ip)."""
-    if not address:
-        return {}
-    ip = _canonical_ip(address)
-    return {"address": address, "ip": ip} if ip else {"address": address}
-
-
-@lru_cache(maxsize=4096)  # clients repeat; parsing an address is slow
-def _canonical_ip(address: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
-
-
 class ObservedRequest:
     """One request from arrival to access line: context, timing, status and errors.
 
@@ -195,10 +177,6 @@ class ObservedRequest:
         self._bound = TrustedFields(fields, texts)
         self.request_id, self._tokens = enter_request(self.incoming_id, self._bound)
         return self.request_id
-
-    @property
-    def client_fields(self) -> dict[str, Any]:
-        return client_fields(self.client)
 
     def context_unchanged(self) -> bool:
         """True while the request context holds only what `__enter__` bound: the app

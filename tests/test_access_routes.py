@@ -92,8 +92,8 @@ def test_the_direct_document_is_the_record_paths_document(
     with request:
         request.response_started(status) if status is not None else None
         assert request.context_unchanged()
-        level = access.access_level(request, 2_500_000)
-        direct = access.direct_document(request, 2_500_000, level, pipe)
+        level, message = access.access_line(request, 2_500_000)
+        direct = access.direct_document(request, 2_500_000, level, message, pipe)
         recorded = record_path_document(request, 2_500_000, pipe)
     assert comparable(direct) == comparable(recorded)
     # the same key order at every level, so the same bytes

@@ -149,8 +149,7 @@ def test_the_trusted_channel_gives_the_full_treatments_line(
         with request:  # the request context, bound the trusted way
             if bound:
                 add_context_fields(bound)
-            level = access.access_level(request, 1_000)
-            message = access.access_message(request, 1_000)
+            level, message = access.access_line(request, 1_000)
             extra, voucher = access.record_fields(request, 1_000)
             record = logger.makeRecord(logger.name, level, "web.py", 1, message, (), None,
                                        "access", extra)
