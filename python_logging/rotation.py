@@ -7,11 +7,14 @@ Why no line is lost, torn or duplicated without a per-record lock or stat:
 - Rotation renames the active file to a unique name (never overwriting, never deleting)
   under an exclusive `flock` on `<dir>/.<service>.lock`. Only rotation takes that lock.
 - A process whose descriptor still points to the renamed file keeps appending there
-  (nothing is lost) until it notices: after each write `lseek(fd, 0, SEEK_CUR)` is the
+  (nothing is lost) until it notices: `lseek(fd, 0, SEEK_CUR)` after a write is the
   size of the file after our append; once it is past `max_bytes` the process takes the
-  lock, sees the active path now has another inode and reopens. Every ~1 s it also
-  stats the active path, which catches idle writers, a deleted file or directory, and
-  time rotation done by someone else.
+  lock, sees the active path now has another inode and reopens. The lseek runs when our
+  own writes could have reached `max_bytes`, and at least every 1/64 of `max_bytes` we
+  write (not after every line: it is a system call per line), so a process appends at
+  most that much to a file another process rotated. Every ~1 s it also stats the
+  active path, which catches idle writers, a deleted file or directory, and time
+  rotation done by someone else.
 - Time rotation keeps the active file's period start in the lock file, so several
   processes crossing midnight rotate once.
 """
@@ -65,6 +68,10 @@ class RotatingAppender:
         self._lock_path = str(self.directory / f".{service}.lock")
         self._max_bytes = max_bytes
         self._size_limit = max_bytes  # None while rotation is failing (retried each check)
+        # Size as of the last lseek, and what we wrote since (see the module docstring).
+        self._check_every = max(1, (max_bytes or 0) // 64)
+        self._seen_size = 0
+        self._unseen = self._check_every
         self._when = when
         self._clock = clock
         self._on_rotated = on_rotated
@@ -97,8 +104,14 @@ class RotatingAppender:
             self._failing = False
             failures.recovered(self._write_site)
         try:
-            if self._size_limit is not None and os.lseek(fd, 0, os.SEEK_CUR) >= self._size_limit:
-                self._rotate_for_size()
+            limit = self._size_limit
+            if limit is not None:
+                self._unseen += len(line)
+                if self._unseen >= self._check_every or self._seen_size + self._unseen >= limit:
+                    self._seen_size = os.lseek(fd, 0, os.SEEK_CUR)
+                    self._unseen = 0
+                    if self._seen_size >= limit:
+                        self._rotate_for_size()
         except Exception as exc:
             self._size_limit = None  # don't take the lock on every line; retry at next check
             failures.record(self._rotate_site, exc)
@@ -131,6 +144,7 @@ class RotatingAppender:
             fd = os.open(self._path, OPEN_FLAGS, FILE_MODE)
         st = os.fstat(fd)
         self._set_fd(fd, (st.st_dev, st.st_ino))
+        self._seen_size, self._unseen = st.st_size, 0
         if self._when is not None:
             self._period_end = -math.inf  # learn the file's period under the lock
 

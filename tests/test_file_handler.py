@@ -310,3 +310,28 @@ def test_bad_settings_fail_at_construction_naming_the_key(tmp_path, options, key
     settings.update(options)
     with pytest.raises(ValueError, match=key):
         ECSFileHandler(tmp_path, SERVICE, **settings)
+
+
+def test_a_writer_notices_anothers_rotation_within_a_64th_of_max_bytes(tmp_path, make_handler):
+    """Two writers (as two processes: each has its own descriptor). After the first
+    rotates, the second appends to the renamed file only until its own writes reach
+    max_bytes / 64, then follows to the new active file; no line is lost."""
+    directory = tmp_path / "logs"
+    max_bytes = 64 * 410  # lines are 41 bytes: a size check every 10 lines
+    first = make_handler(directory, max_bytes=max_bytes)
+    second = make_handler(directory, max_bytes=max_bytes)
+    second.write_line(line(0))
+    n = 1
+    while not any(naming.is_rotated(name) for name in names(directory)):
+        first.write_line(line(n))
+        n += 1
+    [rotated] = [name for name in names(directory) if naming.is_rotated(name)]
+    rotated_at = n
+    for n in range(rotated_at, rotated_at + 30):
+        second.write_line(line(n))
+    late = [json.loads(text)["n"] for text in (directory / rotated).read_text().splitlines()
+            if json.loads(text)["n"] >= rotated_at]
+    assert 0 < len(late) * len(line(0)) <= max_bytes // 64
+    assert late == list(range(rotated_at, rotated_at + len(late)))
+    numbers = sorted(json.loads(text)["n"] for text in service_lines(directory, SERVICE))
+    assert numbers == list(range(rotated_at + 30))
