@@ -22,6 +22,9 @@ BENIGN_TEXTS = (
     "user_id=42 order=ORD-2024-000123 total=19.99 EUR",
     "Session 123 started: ok for author bob",
     "2024-01-15T10:20:30.123Z request 3f2a9c1e-8b7d-4e2f-9a1b-0c3d4e5f6a7b completed",
+    # trip the gates of the Digest, `?code=`, XML and prose-password rules
+    "GET /products?promo_code=SUMMER&sort=asc 200 <b>ok</b>",
+    "Password was reset by an administrator",
 )
 SECRET_TEXTS = (
     "login ok password=hunter2 user=bob",
@@ -29,6 +32,9 @@ SECRET_TEXTS = (
     "callback https://api.example.com/cb?access_token=abc123&state=xyz",
     "charged card 4111 1111 1111 1111 for order 77",
     "mail sent to john.doe@example.com",
+    'Authorization: Digest username="bob", nonce="dcd98b71", response="6629fae4"',
+    "callback /oauth/cb?code=SplxlOBeZQQYbYS6WxSbIA&state=af0i",
+    "<user>bob</user><password>hunter2</password>",
 )
 DICTS = {
     "3 benign fields": {"user_id": 42, "path": "/api/orders/17", "method": "GET"},

@@ -175,7 +175,7 @@ XML_LEAF = re.compile(
 # is no password word.
 PROSE_PASSWORD = re.compile(
     r"assw(?<=[Pp]assw)(?<![A-Za-z0-9_/-].assw)(?:ord|d)"
-    r" +(?:is now|is|was|set to|changed to|reset to)(?:[ \t]*:)?[ \t]+"
+    r"[ \t]+(?:is now|is|was|set to|changed to|reset to)(?:[ \t]*:)?[ \t]+"
     r"(?P<value>\"[^\"\r\n]+\"|'[^'\r\n]+'|[^\s\"'<>]+)"
 )
 # Sentence punctuation after the value; `!` and `?` are kept, they end passwords as often.

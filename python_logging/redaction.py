@@ -306,15 +306,19 @@ class Redactor:
                 # before the key ID is masked: it is what makes a secret key recognisable
                 text = sp.AWS_SECRET_CANDIDATE.sub(self._mask_aws_secret, text)
             text = sp.VENDOR_TOKEN.sub(self._mask_match, text)
+        # Auth schemes and passwords in prose are followed by a blank: field values
+        # without one (paths, IDs, names) skip those gates with one or two memchr calls.
+        has_blank = " " in text or "\t" in text
         # AUTH_SCHEME only knows Bearer/bearer/BEARER and Basic/basic/BASIC, so these
         # four checks are exact and spare lowering the text when it holds no pair.
         before_auth = text  # what the key stems are looked for in, lowered on demand
-        if "earer" in text or "asic" in text or "EARER" in text or "ASIC" in text:
+        if has_blank and (
+                "earer" in text or "asic" in text or "EARER" in text or "ASIC" in text):
             text = sp.AUTH_SCHEME.sub(self._mask_auth_scheme, text)
         # Digest credentials and `?code=` both need a '=': strings without one (most
         # messages) pay a single check for the two.
         has_equals = "=" in text
-        if has_equals and "igest" in text:
+        if has_equals and has_blank and "igest" in text:
             text = sp.DIGEST_CREDENTIALS.sub(self._mask_digest, text)
         if "@" in text:
             text = sp.URL_PASSWORD_OR_EMAIL.sub(self._mask_url_or_email, text)
@@ -323,9 +327,10 @@ class Redactor:
         # `key=value`, `<key>value</key>` and "password is value" all need a key stem.
         # One-character needles are found with memchr and longer ones skip further, so
         # "<" and "assw" are cheaper gates than "</" and "ass".
-        if (has_equals or ":" in text or "<" in text or "assw" in text) and (
+        has_separator = has_equals or ":" in text
+        if (has_separator or "<" in text or (has_blank and "assw" in text)) and (
                 self._may_hold_key(before_auth.lower())):
-            text = self._mask_keyed_values(text)
+            text = self._mask_keyed_values(text, has_separator)
         if len(text) >= 13:
             # The card gate, inline because a call costs as much as the gate. A card's
             # shape is 0{13}, 0000-0000-0000-0000 or 0000-000000-0000 (see SHAPE_TABLE);
@@ -358,13 +363,13 @@ class Redactor:
         # stems of user keys; usually none, and then no generator is built
         return bool(self._extra_stems) and any(stem in lowered for stem in self._extra_stems)
 
-    def _mask_keyed_values(self, text: str) -> str:
+    def _mask_keyed_values(self, text: str, has_separator: bool) -> str:
         """Mask values named by a sensitive key: pairs, XML leaves, passwords in prose."""
-        if "=" in text or ":" in text:
+        if has_separator:
             text = self._mask_pairs(text)
-        if "</" in text:
+        if "<" in text and "</" in text:
             text = sp.XML_LEAF.sub(self._mask_xml_leaf, text)
-        if "assword " in text or "asswd " in text:
+        if "assw" in text:
             text = sp.PROSE_PASSWORD.sub(self._mask_prose_password, text)
         return text
 
