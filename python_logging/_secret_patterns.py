@@ -176,7 +176,9 @@ XML_LEAF = re.compile(
 PROSE_PASSWORD = re.compile(
     r"assw(?<=[Pp]assw)(?<![A-Za-z0-9_/-].assw)(?:ord|d)"
     r"[ \t]+(?:is now|is|was|set to|changed to|reset to)(?:[ \t]*:)?[ \t]+"
-    r"(?P<value>\"[^\"\r\n]+\"|'[^'\r\n]+'|[^\s\"'<>]+)"
+    # a bare value needs a character no word has: "reset", "re-entered", "NOT_SET." fail
+    # here, without calling `prose_value_span`
+    r"(?P<value>\"[^\"\r\n]+\"|'[^'\r\n]+'|[^\s\"'<>]*[^\sA-Za-z\"'<>_.,;:)-][^\s\"'<>]*)"
 )
 # Sentence punctuation after the value; `!` and `?` are kept, they end passwords as often.
 _PROSE_TRAILING = ".,;:)"

@@ -324,13 +324,13 @@ class Redactor:
             text = sp.URL_PASSWORD_OR_EMAIL.sub(self._mask_url_or_email, text)
         if has_equals and "code" in text:
             text = sp.QUERY_CODE.sub(self._mask_query_code, text)
-        # `key=value`, `<key>value</key>` and "password is value" all need a key stem.
-        # One-character needles are found with memchr and longer ones skip further, so
-        # "<" and "assw" are cheaper gates than "</" and "ass".
+        # `key=value` and `<key>value</key>` need a key stem. A one-character needle is
+        # found with memchr, so "<" is a cheaper gate than "</".
         has_separator = has_equals or ":" in text
-        if (has_separator or "<" in text or (has_blank and "assw" in text)) and (
-                self._may_hold_key(before_auth.lower())):
+        if (has_separator or "<" in text) and self._may_hold_key(before_auth.lower()):
             text = self._mask_keyed_values(text, has_separator)
+        if has_blank and "assw" in text:
+            text = sp.PROSE_PASSWORD.sub(self._mask_prose_password, text)
         if len(text) >= 13:
             # The card gate, inline because a call costs as much as the gate. A card's
             # shape is 0{13}, 0000-0000-0000-0000 or 0000-000000-0000 (see SHAPE_TABLE);
@@ -364,13 +364,11 @@ class Redactor:
         return bool(self._extra_stems) and any(stem in lowered for stem in self._extra_stems)
 
     def _mask_keyed_values(self, text: str, has_separator: bool) -> str:
-        """Mask values named by a sensitive key: pairs, XML leaves, passwords in prose."""
+        """Mask the values of sensitive `key=value` pairs and XML leaf elements."""
         if has_separator:
             text = self._mask_pairs(text)
         if "<" in text and "</" in text:
             text = sp.XML_LEAF.sub(self._mask_xml_leaf, text)
-        if "assw" in text:
-            text = sp.PROSE_PASSWORD.sub(self._mask_prose_password, text)
         return text
 
     def _mask_xml_leaf(self, match: re.Match[str]) -> str:
