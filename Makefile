@@ -33,9 +33,9 @@ clean:
 # --- The stack (docker-compose.elk.yml): needs a Docker host; see README "The stack" ---
 COMPOSE := docker compose -f docker-compose.elk.yml
 ELKCTL := $(VENV)/bin/elkctl
-# LOG_DIR as compose sees it: the environment first, then .env.
-LOG_DIR_SETTING = $${LOG_DIR:-$$(sed -n 's/^LOG_DIR=//p' .env | tail -n 1)}
-KIBANA_PORT_SETTING = $${KIBANA_PORT:-$$(sed -n 's/^KIBANA_PORT=//p' .env | tail -n 1)}
+# Settings as compose sees them: the environment first, then .env (init_env's parser).
+LOG_DIR_SETTING = $${LOG_DIR:-$$(python3 scripts/init_env.py --get LOG_DIR)}
+KIBANA_PORT_SETTING = $${KIBANA_PORT:-$$(python3 scripts/init_env.py --get KIBANA_PORT)}
 
 .PHONY: env up down logs status reset demo e2e
 

@@ -4,6 +4,8 @@ Two drivers, both in process:
 - direct: the ASGI callable awaited in a loop (no client, no server): the middleware's
   own cost against an app that does nothing, the harshest comparison;
 - httpx: `httpx.AsyncClient` over `ASGITransport`, closer to what a request costs.
+Two trivial apps: a bare ASGI callable answering `200 ok`, and a Starlette app with one
+route doing the same (the smallest app a FastAPI or Starlette team writes).
 With the middleware, access lines go to a real file: through `setup_logging` when the
 package has it, otherwise through a stdlib FileHandler (named in the output). Each
 variant runs several interleaved rounds; the best round counts (the machine is shared).
@@ -28,6 +30,21 @@ ROUNDS = 5
 DIRECT_REQUESTS = 20_000
 HTTPX_REQUESTS = 2_000
 GOAL = 0.15
+
+
+def starlette_apps():
+    """(bare, with the middleware) Starlette apps with one route answering `ok`."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def items(request):
+        return PlainTextResponse("ok")
+
+    routes = [Route("/items", items)]
+    return (Starlette(routes=routes),
+            Starlette(routes=routes, middleware=[Middleware(RequestIDMiddleware)]))
 
 
 async def trivial_app(scope, receive, send):
@@ -85,19 +102,24 @@ def main() -> None:
         sink = configure_logging(Path(tmp))
         logging.getLogger("httpx").setLevel(logging.WARNING)  # its own per-request INFO line
         wrapped = RequestIDMiddleware(trivial_app)
+        starlette_bare, starlette_wrapped = starlette_apps()
         access = logging.getLogger("python_logging.access")
         rows = []
-        for label, driver, count, level in (
-            ("direct ASGI call", direct, DIRECT_REQUESTS, logging.NOTSET),
-            ("direct ASGI call, access line filtered out", direct, DIRECT_REQUESTS,
-             logging.WARNING),
-            ("httpx ASGITransport", via_httpx, HTTPX_REQUESTS, logging.NOTSET),
+        for label, bare_app, wrapped_app, driver, count, level in (
+            ("ASGI app, direct call", trivial_app, wrapped, direct, DIRECT_REQUESTS,
+             logging.NOTSET),
+            ("ASGI app, direct call, access line filtered out", trivial_app, wrapped, direct,
+             DIRECT_REQUESTS, logging.WARNING),
+            ("ASGI app, httpx ASGITransport", trivial_app, wrapped, via_httpx, HTTPX_REQUESTS,
+             logging.NOTSET),
+            ("Starlette app, httpx ASGITransport", starlette_bare, starlette_wrapped, via_httpx,
+             HTTPX_REQUESTS, logging.NOTSET),
         ):
             access.setLevel(level)
             bare_rates, wrapped_rates = [], []
             for _ in range(ROUNDS):  # interleaved, so load changes hit both alike
-                bare_rates.append(asyncio.run(driver(trivial_app, count)))
-                wrapped_rates.append(asyncio.run(driver(wrapped, count)))
+                bare_rates.append(asyncio.run(driver(bare_app, count)))
+                wrapped_rates.append(asyncio.run(driver(wrapped_app, count)))
             bare, with_mw = max(bare_rates), max(wrapped_rates)
             overhead = 1 - with_mw / bare
             rows.append((label, bare, with_mw, overhead))

@@ -35,21 +35,24 @@ class RequestIDMiddleware(WrappingMiddleware):
             return
         request = self._observe(scope)
         with request as request_id:
-            echoed = (self._header, request_id.encode("latin-1"))
-            started = False
+            header = self._header
+            echoed = (header, request_id.encode("latin-1"))
 
             async def send_with_id(message: Message) -> None:
-                nonlocal started
                 if message["type"] == "http.response.start":
-                    started = True
-                    request.response_started(message["status"])
-                    headers = [h for h in message.get("headers", ()) if h[0].lower() != echoed[0]]
-                    message = {**message, "headers": [*headers, echoed]}
+                    request.status = message["status"]
+                    headers = []  # the app's own header of that name is replaced
+                    for pair in message.get("headers", ()):
+                        if pair[0].lower() != header:
+                            headers.append(pair)
+                    headers.append(echoed)
+                    message = {**message, "headers": headers}
                 await send(message)
 
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as exc:
+                started = request.status is not None
                 request.failed(exc)
                 if not started:
                     # The client still gets a response; a failing send must not hide `exc`.
@@ -58,21 +61,28 @@ class RequestIDMiddleware(WrappingMiddleware):
                 raise
 
     def _observe(self, scope: Scope) -> ObservedRequest:
-        wanted = {self._header: None, b"traceparent": None, b"user-agent": None}
+        header = self._header
+        request_id = traceparent = user_agent = None
         for name, value in scope.get("headers", ()):
-            name = name.lower()
-            if name in wanted and wanted[name] is None:
-                wanted[name] = value.decode("latin-1")
+            name = name.lower()  # the first of each wins
+            if name == header:
+                if request_id is None:
+                    request_id = value.decode("latin-1")
+            elif name == b"user-agent":
+                if user_agent is None:
+                    user_agent = value.decode("latin-1")
+            elif name == b"traceparent" and traceparent is None:
+                traceparent = value.decode("latin-1")
         client = scope.get("client")
         return ObservedRequest(
             self.settings,
             method=scope.get("method", "GET"),
             path=scope.get("path", ""),
             query=scope.get("query_string", b"").decode("latin-1"),
-            request_id=wanted[self._header],
-            traceparent=wanted[b"traceparent"],
+            request_id=request_id,
+            traceparent=traceparent,
             client=client[0] if client else None,
-            user_agent=wanted[b"user-agent"],
+            user_agent=user_agent,
         )
 
 

@@ -24,7 +24,7 @@ _VALID_ID = re.compile(r"[A-Za-z0-9._:-]+")
 _request_id: ContextVar[str | None] = ContextVar("python_logging_request_id", default=None)
 # Nested ECS fields (for example {"user": {"id": "42"}}) added to every line of the context.
 _fields: ContextVar[Mapping[str, Any]] = ContextVar("python_logging_fields", default={})  # noqa: B039 - never mutated, replaced on write
-# (bound fields, voucher) when the bound fields came from `add_trusted_context_fields`.
+# (bound fields, voucher) while the bound fields are only those of `request_context(trusted=)`.
 _vouched: ContextVar[tuple[Mapping[str, Any], TrustedFields] | None] = ContextVar(
     "python_logging_vouched_fields", default=None
 )
@@ -42,11 +42,12 @@ def new_request_id() -> str:
     Same value space and randomness as `str(uuid.uuid4())` (122 bits from `os.urandom`),
     built without the `UUID` object: half the cost, and it runs once per request.
     """
-    octets = bytearray(os.urandom(16))
-    octets[6] = (octets[6] & 0x0F) | 0x40  # version 4
-    octets[8] = (octets[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = octets.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = os.urandom(16).hex()
+    # Version nibble 4; the variant nibble keeps its two low random bits (RFC 4122: 10xx).
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {nibble: "89ab"[int(nibble, 16) & 3] for nibble in "0123456789abcdef"}
 
 
 def valid_request_id(candidate: object) -> str | None:
@@ -69,26 +70,63 @@ class request_context(ContextDecorator, AbstractContextManager):  # used like a 
     context manager: it runs for every request, and this costs a third as much.
     """
 
-    __slots__ = ("_candidate", "_tokens")
+    __slots__ = ("_candidate", "_tokens", "_trusted")
 
-    def __init__(self, request_id: str | None = None) -> None:
+    def __init__(
+        self, request_id: str | None = None, *, trusted: TrustedFields | None = None
+    ) -> None:
+        """`trusted`: fields python_logging built itself (a middleware's), bound for the
+        whole context. While nothing else is bound, the pipeline maps them the fast way
+        (only the voucher's texts are scanned, see `events.TrustedFields`); the voucher
+        covers the bound mapping by identity, so once anything else is added the whole
+        context gets the full treatment again."""
         self._candidate = request_id
+        self._trusted = trusted
         self._tokens: tuple[Token[Any], ...] = ()
 
     def __enter__(self) -> str:
-        effective = valid_request_id(self._candidate) or new_request_id()
-        self._tokens = (_request_id.set(effective), _fields.set({}), _vouched.set(None))
+        effective, self._tokens = enter_request(self._candidate, self._trusted)
         return effective
 
     def _recreate_cm(self) -> request_context:
         # As a decorator, every call (even a recursive one) runs in a context of its own.
-        return request_context(self._candidate)
+        return request_context(self._candidate, trusted=self._trusted)
 
     def __exit__(self, *exc_info: object) -> None:
-        id_token, fields_token, vouched_token = self._tokens
-        _vouched.reset(vouched_token)
-        _fields.reset(fields_token)
-        _request_id.reset(id_token)
+        leave_request(self._tokens)
+
+
+def enter_request(
+    candidate: str | None, trusted: TrustedFields | None = None
+) -> tuple[str, tuple[Token[Any], ...]]:
+    """`request_context(candidate, trusted=...).__enter__()` as one call, for middlewares:
+    (the effective ID, the tokens `leave_request` takes)."""
+    effective = valid_request_id(candidate) or new_request_id()
+    if trusted is None:
+        return effective, (_request_id.set(effective), _fields.set({}), _vouched.set(None))
+    bound = dict(trusted.fields)
+    return effective, (
+        _request_id.set(effective), _fields.set(bound), _vouched.set((bound, trusted))
+    )
+
+
+def leave_request(tokens: tuple[Token[Any], ...]) -> None:
+    id_token, fields_token, vouched_token = tokens
+    _vouched.reset(vouched_token)
+    _fields.reset(fields_token)
+    _request_id.reset(id_token)
+
+
+def holds_only(trusted: TrustedFields, request_id: str) -> bool:
+    """True while the current context is the one `enter_request(..., trusted)` entered
+    with `request_id`, and nothing else was bound since."""
+    vouched = _vouched.get()
+    return (
+        vouched is not None
+        and vouched[1] is trusted
+        and vouched[0] is _fields.get()
+        and _request_id.get() == request_id
+    )
 
 
 def current_request_id() -> str | None:
@@ -104,24 +142,9 @@ def context_fields() -> Mapping[str, Any]:
     return _fields.get()
 
 
-def add_trusted_context_fields(voucher: TrustedFields) -> None:
-    """`add_context_fields(voucher.fields)` for fields python_logging built itself.
-
-    While nothing else is bound, the pipeline maps them the fast way (only the
-    voucher's texts are scanned, see `events.TrustedFields`). The voucher covers the
-    bound mapping by identity: once anything else is added, the whole context gets the
-    full treatment again.
-    """
-    if _fields.get():
-        add_context_fields(voucher.fields)
-        return
-    bound = dict(voucher.fields)  # what deep_merge({}, fields) gives, without the walk
-    _fields.set(bound)
-    _vouched.set((bound, voucher))
-
-
 def vouched_context() -> tuple[Mapping[str, Any], TrustedFields] | None:
-    """(bound mapping, voucher) of the last `add_trusted_context_fields`, if any."""
+    """(bound mapping, voucher) of `request_context(trusted=...)`; the voucher covers the
+    context only while that mapping is still `context_fields()`."""
     return _vouched.get()
 
 

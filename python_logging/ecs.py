@@ -73,7 +73,7 @@ def context_fragment(
     request_id: str | None,
     trusted: bool = False,
 ) -> ContextFragment:
-    """`trusted`: the fields come from `add_trusted_context_fields` (see `merge_trusted`)."""
+    """`trusted`: the fields come from `request_context(trusted=...)` (see `merge_trusted`)."""
     shared: dict[str, Any] = {"service": identity.service, "event": identity.event}
     if request_id is not None:
         shared["http"] = {"request": {"id": request_id}}
@@ -106,19 +106,7 @@ def build_doc(
     """The ECS document of one line: fixed fields first (in the ECS logging spec's
     order), then the request context, python_logging's own fields, the user's fields
     and the error. Takes the line's parts, so stdlib records need no `LogEvent`."""
-    timestamp, level, logger, origin, pid, thread = head
-    log = _log_objects.get((logger, origin)) or _log_object(logger, origin)
-    process = _process_objects.get((pid, thread)) or _process_object(pid, thread)
-    doc: dict[str, Any] = {
-        "@timestamp": format_timestamp(timestamp),
-        "log.level": level,
-        "message": message,
-        "ecs.version": ECS_VERSION,
-        "log": log,
-        "service": identity.service,
-        "event": identity.event,
-        "process": process,
-    }
+    doc = line_document(identity, head, message)
     doc.update(fragment.shared)
     labels = dict(fragment.labels) if fragment.labels else {}
     if fragment.per_line:
@@ -149,6 +137,22 @@ def build_doc(
                 labels.setdefault("labels", _label_value(existing))
             doc["labels"] = labels
     return doc
+
+
+def line_document(identity: ServiceIdentity, head: LineHead, message: str) -> dict[str, Any]:
+    """The fields every line starts with, in the ECS logging spec's order. The `log`,
+    `service`, `event` and `process` objects are shared: copy one before changing it."""
+    timestamp, level, logger, origin, pid, thread = head
+    return {
+        "@timestamp": format_timestamp(timestamp),
+        "log.level": level,
+        "message": message,
+        "ecs.version": ECS_VERSION,
+        "log": _log_objects.get((logger, origin)) or _log_object(logger, origin),
+        "service": identity.service,
+        "event": identity.event,
+        "process": _process_objects.get((pid, thread)) or _process_object(pid, thread),
+    }
 
 
 _log_objects: dict[tuple[str, tuple[str, int, str] | None], dict[str, Any]] = {}

@@ -16,10 +16,14 @@ class ECSFormatter(logging.Formatter):
 
     def __init__(self, pipeline: Pipeline) -> None:
         super().__init__()
+        self.pipeline = pipeline
         self.render_bytes = pipeline.render_record
 
     def format(self, record: logging.LogRecord) -> str:
         return self.render_bytes(record)[:-1].decode("utf-8")
+
+    def format_document(self, document: dict[str, Any]) -> str:
+        return self.pipeline.render(document)[:-1].decode("utf-8")
 
 
 _COLOURS = {
@@ -41,12 +45,14 @@ class PrettyFormatter(logging.Formatter):
 
     def __init__(self, pipeline: Pipeline, colour: bool) -> None:
         super().__init__()
-        self._pipeline = pipeline
+        self.pipeline = pipeline
         self._colour = colour
 
     def format(self, record: logging.LogRecord) -> str:
-        # Never raises; a bug below reaches ConsoleHandler.handleError, which counts it.
-        doc = self._pipeline.record_document(record)
+        return self.format_document(self.pipeline.record_document(record))
+
+    def format_document(self, doc: dict[str, Any]) -> str:
+        # A bug below reaches ConsoleHandler, which counts it.
         level = doc["log.level"]
         head = f"{doc['@timestamp'][11:23]} {level.upper():<8} {doc['log']['logger']}"
         if self._colour:
@@ -90,3 +96,13 @@ class ConsoleHandler(logging.StreamHandler):
 
     def handleError(self, record: logging.LogRecord) -> None:
         failures.record("write console", sys.exc_info()[1] or RuntimeError("unknown"))
+
+    def write_document(self, document: dict[str, Any]) -> None:
+        """What `handle` does with a record of this document (see `routing`). Never raises."""
+        try:
+            text = self.formatter.format_document(document)  # type: ignore[union-attr]
+            with self.lock:  # type: ignore[union-attr]
+                self.stream.write(text + self.terminator)
+                self.flush()
+        except Exception as exc:
+            failures.record("write console", exc)

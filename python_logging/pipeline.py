@@ -13,7 +13,7 @@ produce the same line for the same input (tests compare them).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -46,6 +46,32 @@ _vouched = context.vouched_context
 _fragment: ContextVar[tuple[Any, Any, str | None, ContextFragment] | None] = ContextVar(
     "python_logging_context_fragment", default=None
 )
+
+
+class CleanTexts:
+    """A redacting function that remembers short texts it found nothing in.
+
+    Request methods, paths and user agents repeat from request to request; a set look-up
+    is a tenth of a scan. Only texts left unchanged are remembered, so no secret is kept
+    in memory; the set is emptied when full (paths can be unbounded).
+    """
+
+    MAX_TEXTS = 4096
+    MAX_CHARS = 256
+
+    def __init__(self, redact_text: Callable[[str], str]) -> None:
+        self._redact_text = redact_text
+        self.clean: set[str] = set()
+
+    def __call__(self, text: str) -> str:
+        if text in self.clean:
+            return text
+        scrubbed = self._redact_text(text)
+        if scrubbed == text and len(text) <= self.MAX_CHARS:
+            if len(self.clean) >= self.MAX_TEXTS:
+                self.clean.clear()
+            self.clean.add(text)
+        return scrubbed
 
 
 def describe_error(event: LogEvent) -> None:
@@ -114,7 +140,14 @@ class Pipeline:
     ) -> None:
         self.identity = identity
         self._redaction = Redaction(redactor) if redactor is not None else None
-        self._render = Renderer(redactor.redact_text if redactor is not None else None)
+        # `render(document)`: one JSON line (with newline) for a document. Never raises.
+        self.render = Renderer(redactor.redact_text if redactor is not None else None)
+        # A text the client controls, with secrets masked as in every line (for lines
+        # python_logging builds itself, see `access.direct_document`).
+        scrub = CleanTexts(redactor.redact_text) if redactor is not None else None
+        self.scrub: Callable[[str], str] = scrub or _unchanged
+        # Texts `scrub` found nothing in (callers may check it before calling).
+        self.clean_texts: Collection[str] = scrub.clean if scrub else ()
         # (record, its document) of the last stdlib record, see `record_document`.
         self._share = share_documents
         self._last: tuple[logging.LogRecord | None, dict[str, Any]] = (None, {})
@@ -165,13 +198,9 @@ class Pipeline:
             failures.record("format log record", exc)
             return self.fallback_doc(event, exc)
 
-    def render(self, document: dict[str, Any]) -> bytes:
-        """One JSON line (with newline) for a document. Never raises."""
-        return self._render(document)
-
     def render_event(self, event: LogEvent) -> bytes:
         """One JSON line (with newline). Never raises."""
-        return self._render(self.event_document(event))
+        return self.render(self.event_document(event))
 
     def record_document(self, record: logging.LogRecord) -> dict[str, Any]:
         """The ECS document of a stdlib record. Never raises.
@@ -203,7 +232,7 @@ class Pipeline:
 
     def render_record(self, record: logging.LogRecord) -> bytes:
         """One JSON line (with newline) for a stdlib record. Never raises."""
-        return self._render(self.record_document(record))
+        return self.render(self.record_document(record))
 
     def document(
         self,
@@ -254,3 +283,7 @@ class Pipeline:
             "service": {"name": self.identity.name, "environment": self.identity.environment},
             "labels": {"python_logging_error": f"formatting failed: {type(exc).__name__}"},
         }
+
+
+def _unchanged(text: str) -> str:
+    return text

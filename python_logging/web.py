@@ -7,24 +7,20 @@ and response into calls on `ObservedRequest`.
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 import re
-import sys
 import time
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
+from contextvars import Token
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
+from python_logging.access import log_access
 from python_logging.capture import capture_once, deduplicate_errors_of
 from python_logging.config import ConfigError
-from python_logging.context import add_trusted_context_fields, request_context
-from python_logging.events import TrustedFields, handle_vouched
+from python_logging.context import enter_request, holds_only, leave_request
+from python_logging.events import TrustedFields
 
 DEFAULT_HEADER = "X-Request-ID"
-access_logger = logging.getLogger("python_logging.access")
 
 # https://www.w3.org/TR/trace-context/#traceparent-header-field-values
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
@@ -32,9 +28,8 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
 _METHOD = ("http", "request", "method")
 _PATH = ("url", "path")
 _TRACE_ID = ("trace", "id")
-_QUERY = ("url", "query")
-_CLIENT_ADDRESS = ("client", "address")
-_USER_AGENT = ("user_agent", "original")
+_REQUEST_TEXTS = (_METHOD, _PATH)
+_REQUEST_TEXTS_WITH_TRACE = (_METHOD, _PATH, _TRACE_ID)
 
 
 @dataclass(frozen=True)
@@ -118,24 +113,14 @@ def trace_id(traceparent: str | None) -> str | None:
     return trace
 
 
-def client_fields(address: str | None) -> dict[str, Any]:
-    """`client.address`, plus `client.ip` only when it is one (the field is ES type ip)."""
-    if not address:
-        return {}
-    ip = _canonical_ip(address)
-    return {"address": address, "ip": ip} if ip else {"address": address}
+class ObservedRequest:
+    """One request from arrival to access line: context, timing, status and errors.
 
+    A context manager (`with request as request_id:`).
+    """
 
-@lru_cache(maxsize=4096)  # clients repeat; parsing an address is slow
-def _canonical_ip(address: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(address))
-    except ValueError:
-        return None
-
-
-class ObservedRequest(AbstractContextManager):
-    """One request from arrival to access line: context, timing, status and errors."""
+    __slots__ = ("_bound", "_started", "_tokens", "client", "incoming_id", "method", "path",
+                 "query", "request_id", "settings", "status", "trace_id", "user_agent")
 
     def __init__(
         self,
@@ -154,12 +139,13 @@ class ObservedRequest(AbstractContextManager):
         self.path = path
         self.query = query
         self.incoming_id = request_id
-        self.trace_id = trace_id(traceparent)
+        self.trace_id = trace_id(traceparent) if traceparent else None
         self.client = client
         self.user_agent = user_agent
         self.status: int | None = None
         self.request_id = ""
-        self._context: AbstractContextManager[str] | None = None
+        self._tokens: tuple[Token[Any], ...] = ()  # of the request context, while entered
+        self._bound: TrustedFields | None = None  # the context fields `__enter__` bound
         self._started = 0
 
     @classmethod
@@ -181,16 +167,21 @@ class ObservedRequest(AbstractContextManager):
     def __enter__(self) -> str:
         """Enter the request context; the effective (validated or generated) ID."""
         self._started = time.perf_counter_ns()
-        self._context = request_context(self.incoming_id)
-        self.request_id = self._context.__enter__()
         fields: dict[str, Any] = {"http": {"request": {"method": self.method}},
                                   "url": {"path": self.path}}
-        texts = [_METHOD, _PATH]  # all from the client: scanned like any field
         if self.trace_id:
             fields["trace"] = {"id": self.trace_id}
-            texts.append(_TRACE_ID)
-        add_trusted_context_fields(TrustedFields(fields, tuple(texts)))
+            texts = _REQUEST_TEXTS_WITH_TRACE  # all from the client: scanned like any field
+        else:
+            texts = _REQUEST_TEXTS
+        self._bound = TrustedFields(fields, texts)
+        self.request_id, self._tokens = enter_request(self.incoming_id, self._bound)
         return self.request_id
+
+    def context_unchanged(self) -> bool:
+        """True while the request context holds only what `__enter__` bound: the app
+        added no fields (`set_user`, `add_context_fields`) and entered no other context."""
+        return self._bound is not None and holds_only(self._bound, self.request_id)
 
     def response_started(self, status: int) -> None:
         self.status = status
@@ -205,77 +196,8 @@ class ObservedRequest(AbstractContextManager):
     def __exit__(self, *exc_info: Any) -> None:
         try:
             if self.path not in self.settings.exclude_paths:
-                self._log_access(time.perf_counter_ns() - self._started)
+                log_access(self, time.perf_counter_ns() - self._started)
         finally:
-            if self._context is not None:
-                self._context.__exit__(None, None, None)
-                self._context = None
-
-    def _log_access(self, duration_ns: int) -> None:
-        if not access_logger.isEnabledFor(access_level(self, duration_ns)):
-            return  # nothing to build: the line would be filtered out
-        level, message, extra, voucher = access_line(self, duration_ns)
-        if logging._srcfile is None:  # the app turned caller look-ups off (logging HOWTO)
-            access_logger.log(level, message, extra=extra)
-        else:
-            # `Logger.log` without its walk up the stack for the caller: it is this line.
-            record = access_logger.makeRecord(
-                access_logger.name, level, __file__, sys._getframe().f_lineno, message, (),
-                None, "_log_access", extra,
-            )
-            handle_vouched(access_logger, record, voucher)
-
-
-def access_line(
-    request: ObservedRequest, duration_ns: int
-) -> tuple[int, str, dict[str, Any], TrustedFields]:
-    """(level, message, nested ECS fields, the voucher for those we built) of the access
-    line; WARNING when slow or 5xx.
-
-    Method, path, trace ID and user are context fields of the request: the pipeline
-    adds them to this line as to every other line of the request.
-    """
-    status = request.status
-    millis = duration_ns / 1_000_000
-    slow_ms = request.settings.slow_request_ms
-    level = access_level(request, duration_ns)
-    outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
-    # Built here, so vouched for (`TrustedFields`): constant keys, values of the ECS
-    # types; the pipeline only scans the texts the client controls.
-    fields: dict[str, Any] = {
-        "event": {"duration": duration_ns, "category": ["web"], "type": ["access"],
-                  "outcome": outcome},
-    }
-    texts: list[tuple[str, ...]] = []
-    untrusted: dict[str, Any] = {}
-    if status.__class__ is int:
-        fields["http"] = {"response": {"status_code": status}}
-    elif status is not None:  # a broken app's status: the fit checks decide where it goes
-        untrusted["http"] = {"response": {"status_code": status}}
-    if request.query:
-        fields["url"] = {"query": request.query}  # the pipeline masks credential parameters
-        texts.append(_QUERY)
-    client = client_fields(request.client)
-    if client:
-        fields["client"] = client
-        if "ip" not in client:  # an IP literal cannot hold a secret; anything else can
-            texts.append(_CLIENT_ADDRESS)
-    if request.user_agent:
-        fields["user_agent"] = {"original": request.user_agent}
-        texts.append(_USER_AGENT)
-    extra = {**fields, **untrusted}
-    message = f"{request.method} {request.path} {status or '-'} {millis:.1f} ms"
-    if _is_slow(request, duration_ns):
-        message = f"slow request: {message} (over {slow_ms:g} ms)"
-    return level, message, extra, TrustedFields(fields, tuple(texts))
-
-
-def access_level(request: ObservedRequest, duration_ns: int) -> int:
-    """WARNING for a slow or 5xx request, else INFO."""
-    slow = _is_slow(request, duration_ns)
-    return logging.WARNING if slow or (request.status or 0) >= 500 else logging.INFO
-
-
-def _is_slow(request: ObservedRequest, duration_ns: int) -> bool:
-    slow_ms = request.settings.slow_request_ms
-    return slow_ms is not None and duration_ns / 1_000_000 > slow_ms
+            if self._tokens:
+                leave_request(self._tokens)
+                self._tokens = ()

@@ -16,6 +16,15 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+# The .env syntax lives in elkctl's stdlib-only `envfile` module, next to this script.
+# Put scripts/ on the path explicitly: `python3 -I` (isolated) does not add the script's
+# directory, and on a bare host elkctl is not installed.
+SCRIPTS_DIR = str(Path(__file__).resolve().parent)
+if SCRIPTS_DIR not in sys.path:
+    sys.path.insert(0, SCRIPTS_DIR)
+
+from elkctl.envfile import EnvSyntaxError, parse_env, parse_lines  # noqa: E402
+
 
 def _password() -> str:
     # URL-safe alphabet: no `$`, quotes or spaces that compose interpolation or a shell
@@ -43,40 +52,35 @@ class EnvFileError(Exception):
     """A problem with .env or .env.example, explained in one line."""
 
 
-def parse_assignments(text: str) -> dict[str, str]:
-    """KEY -> value for the `KEY=value` lines of a compose-style env file."""
-    values: dict[str, str] = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or "=" not in stripped:
-            continue
-        key, _, value = stripped.partition("=")
-        values[key.strip()] = value.strip().strip("'\"")
-    return values
+def parse_assignments(text: str, source: str = ".env") -> dict[str, str]:
+    """KEY -> value of a compose-style env file (syntax: `elkctl.envfile`)."""
+    try:
+        return parse_env(text)
+    except EnvSyntaxError as exc:
+        raise EnvFileError(f"{source} {exc}") from None
 
 
 def render_env(example: str, generators: Mapping[str, Callable[[], str]] = SECRETS) -> str:
     """The example text with every secret line filled in; all other lines kept as they are."""
-    missing = sorted(set(generators) - set(parse_assignments(example)))
+    missing = sorted(set(generators) - set(parse_assignments(example, ".env.example")))
     if missing:
         raise EnvFileError(f".env.example lacks the secret(s) {', '.join(missing)}")
     lines = []
-    for line in example.splitlines(keepends=True):
-        key, sep, value = line.partition("=")
-        if sep and key.strip() in generators:
-            if value.strip():
-                raise EnvFileError(
-                    f".env.example sets {key.strip()}; secrets there must stay empty"
-                )
+    for line, assignment in parse_lines(example):
+        if assignment and assignment[0] in generators:
+            key, value = assignment
+            if value:
+                raise EnvFileError(f".env.example sets {key}; secrets there must stay empty")
             ending = "\n" if line.endswith("\n") else ""
-            line = f"{key.strip()}={generators[key.strip()]()}{ending}"
+            # keeps an `export ` in front of the key; the value part was empty
+            line = f"{line.partition('=')[0].strip()}={generators[key]()}{ending}"
         lines.append(line)
     return "".join(lines)
 
 
-def empty_secrets(env_text: str) -> list[str]:
+def empty_secrets(env_text: str, source: str = ".env") -> list[str]:
     """The secrets an existing .env leaves unset or empty."""
-    values = parse_assignments(env_text)
+    values = parse_assignments(env_text, source)
     return [key for key in SECRETS if not values.get(key)]
 
 
@@ -90,7 +94,7 @@ def write_new(path: Path, text: str) -> None:
 def ensure_env(env_path: Path, example_path: Path) -> str:
     """Create .env if absent; return a one-line account of what happened."""
     if env_path.exists():
-        unset = empty_secrets(env_path.read_text(encoding="utf-8"))
+        unset = empty_secrets(env_path.read_text(encoding="utf-8"), str(env_path))
         if unset:
             raise EnvFileError(
                 f"{env_path} leaves {', '.join(unset)} empty: set them, or move {env_path} "
@@ -110,9 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", type=Path, default=Path(".env"))
     parser.add_argument("--example", type=Path, default=Path(".env.example"))
+    parser.add_argument(
+        "--get", metavar="KEY",
+        help="print KEY's value from --env (empty when unset) instead; for the Makefile",
+    )
     args = parser.parse_args(argv)
     try:
-        print(ensure_env(args.env, args.example))
+        if args.get:
+            print(parse_assignments(args.env.read_text(), str(args.env)).get(args.get, ""))
+        else:
+            print(ensure_env(args.env, args.example))
     except (EnvFileError, OSError) as exc:
         print(f"init_env: {exc}", file=sys.stderr)
         return 1

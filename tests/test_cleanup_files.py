@@ -24,6 +24,7 @@ from elkctl.cli import cli
 from python_logging import compression, rotation
 from python_logging.handlers import ECSFileHandler
 from python_logging.naming import active_name, rotated_name
+from tests.cli_assertions import one_line_failure
 
 pytest_plugins = ["tests.cleanup_fixtures"]  # fixture: elkctl_log_dir
 
@@ -183,9 +184,7 @@ def test_dangerous_directories_are_refused(run, tmp_path, monkeypatch, bad):
     rotated(home, "api", 10, 90)
     monkeypatch.setenv("HOME", str(home))
     value = {"HOME": str(home), "HOME_PARENT": str(home.parent)}.get(bad, bad)
-    result = run("--dir", value, "--older-than", "1d")
-    assert result.exit_code == 1
-    assert "--dir" in result.stderr and "Traceback" not in result.stderr
+    assert "--dir" in one_line_failure(run("--dir", value, "--older-than", "1d"))
     assert len(list(home.iterdir())) == 1
 
 
@@ -194,15 +193,16 @@ def test_missing_filters_and_bad_values_are_clear_errors(run, logs):
     bad = run("--dir", str(logs), "--older-than", "30 days")
     assert bad.exit_code == 2 and "not a duration" in bad.stderr
     missing = run("--dir", str(logs / "nope"), "--older-than", "1d")
-    assert missing.exit_code == 1 and "does not exist" in missing.stderr
+    assert "does not exist" in one_line_failure(missing)
 
 
 HOLD_LOCK = """
-import fcntl, sys, time
-handle = open(sys.argv[1], "a")
-fcntl.flock(handle, fcntl.LOCK_EX)
-print("locked", flush=True)
-time.sleep(60)
+import sys, time
+from pathlib import Path
+from elkctl.cleanup.lock import exclusive_run
+with exclusive_run(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(60)
 """
 
 
@@ -217,17 +217,34 @@ def test_a_lock_held_by_another_run_stops_this_one(run, logs):
     finally:
         holder.kill()
         holder.wait()
-    assert result.exit_code == EXIT_LOCKED
-    assert "another cleanup run holds the lock" in result.stderr
+    line = one_line_failure(result, EXIT_LOCKED)
+    assert f"another cleanup run holds the lock {lock} (pid {holder.pid})" in line
     assert old.exists()
     assert run("--dir", str(logs), "--older-than", "1d").exit_code == 0
     assert not old.exists()
 
 
 def test_the_lock_is_exclusive_within_one_process_too(tmp_path):
-    with exclusive_run(tmp_path / "x.lock"), pytest.raises(RunLocked), \
+    with exclusive_run(tmp_path / "x.lock"), pytest.raises(RunLocked) as raised, \
             exclusive_run(tmp_path / "x.lock"):
         pass
+    assert f"(pid {os.getpid()})" in str(raised.value)  # the holder is named
+
+
+def test_a_symlink_planted_at_the_lock_path_is_refused(run, logs, tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    lock = tmp_path / "run.lock"
+    lock.symlink_to(victim)
+    result = run("--dir", str(logs), "--older-than", "1d", "--lock-file", str(lock))
+    line = one_line_failure(result)
+    assert f"cannot open lock file {lock}: Too many levels of symbolic links" in line
+    assert victim.read_text() == "keep"
+
+
+def test_an_error_inside_the_locked_block_is_not_a_lock_error(tmp_path):
+    with pytest.raises(FileNotFoundError), exclusive_run(tmp_path / "x.lock"):
+        raise FileNotFoundError(2, "No such file or directory")
 
 
 def test_permission_denied_is_reported_and_cleanup_continues(run, logs, monkeypatch):
@@ -322,8 +339,7 @@ def test_an_unreadable_directory_is_a_one_line_error(run, logs, monkeypatch):
     # root reads every directory, so the refusal is injected where the scan starts
     monkeypatch.setattr("elkctl.cleanup.files_command.scan_directory", denied)
     result = run("--dir", str(logs), "--older-than", "1d")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert one_line_failure(result) == (
         f"elkctl: cannot list {logs}: Permission denied; nothing was deleted"
     )
 

@@ -240,3 +240,39 @@ def test_any_value_gives_exactly_one_valid_json_line(pipeline, message, value, k
     assert line.count(b"\n") == 1 and line.endswith(b"\n")
     doc = json.loads(line)
     assert list(doc)[:3] == ["@timestamp", "log.level", "message"]
+
+
+def test_scrub_remembers_only_short_texts_it_found_clean():
+    from python_logging.pipeline import CleanTexts
+
+    scanned = []
+
+    def redact_text(text):
+        scanned.append(text)
+        return text.replace("hunter2", "[REDACTED]")
+
+    scrub = CleanTexts(redact_text)
+    for _ in range(3):
+        assert scrub("/items") == "/items"
+        assert scrub("/reset/hunter2") == "/reset/[REDACTED]"
+        assert scrub("x" * (CleanTexts.MAX_CHARS + 1)) == "x" * (CleanTexts.MAX_CHARS + 1)
+    # the clean short text was scanned once; the secret and the long text every time
+    assert scanned.count("/items") == 1
+    assert scanned.count("/reset/hunter2") == 3
+    assert scanned.count("x" * (CleanTexts.MAX_CHARS + 1)) == 3
+    assert "/reset/hunter2" not in scrub.clean  # no secret is kept in memory
+
+
+def test_scrub_forgets_everything_when_full():
+    from python_logging.pipeline import CleanTexts
+
+    scrub = CleanTexts(lambda text: text)
+    for number in range(CleanTexts.MAX_TEXTS + 10):
+        scrub(f"/items/{number}")
+    assert len(scrub.clean) <= CleanTexts.MAX_TEXTS
+
+
+def test_without_redaction_scrub_changes_nothing():
+    assert Pipeline(ServiceIdentity("svc", None, "test")).scrub("password=hunter2") == (
+        "password=hunter2"
+    )

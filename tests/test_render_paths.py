@@ -128,7 +128,7 @@ def test_the_trusted_channel_gives_the_full_treatments_line(
 ):
     """Whatever a client sends, the access line python_logging vouches for (only its
     listed texts scanned) is the line the full redaction walk gives."""
-    from python_logging import web
+    from python_logging import access, web
     from python_logging.events import handle_vouched
 
     pipeline = PIPELINES["redacting"]
@@ -149,7 +149,8 @@ def test_the_trusted_channel_gives_the_full_treatments_line(
         with request:  # the request context, bound the trusted way
             if bound:
                 add_context_fields(bound)
-            level, message, extra, voucher = web.access_line(request, 1_000)
+            level, message = access.access_line(request, 1_000)
+            extra, voucher = access.record_fields(request, 1_000)
             record = logger.makeRecord(logger.name, level, "web.py", 1, message, (), None,
                                        "access", extra)
             handle_vouched(logger, record, voucher)

@@ -11,6 +11,7 @@ from werkzeug import Request, Response
 
 from elkctl.cli import cli
 from elkctl.retention.policy import min_age_days, with_delete_after
+from tests.cli_assertions import one_line_failure
 from tests.fake_stack import FakeElasticsearch, FakeKibana, es_error_body, es_response
 
 # Shaped like the `GET _ilm/policy/<name>` example in the Elasticsearch docs.
@@ -109,8 +110,7 @@ def test_show_prints_the_delete_phase(run, es_server):
 def test_unknown_policy_and_bad_days_are_clear_errors(run, es_server):
     FakeIlm(es_server)
     missing = run("set", "--days", "5", "--policy", "missing")
-    assert missing.exit_code == 1
-    assert "ILM policy 'missing' does not exist" in missing.stderr
+    assert "ILM policy 'missing' does not exist" in one_line_failure(missing)
     assert run("set", "--days", "0").exit_code == 2
 
 

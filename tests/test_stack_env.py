@@ -95,3 +95,60 @@ def test_cli_reports_a_missing_example_in_one_line(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "not found" in result.stderr
+
+
+def test_an_existing_env_written_with_export_lines_is_accepted(generated):
+    exported = "".join(f"export {line}" if "=" in line and not line.startswith("#") else line
+                       for line in generated.read_text().splitlines(keepends=True))
+    generated.write_text(exported)
+    assert "unchanged" in init_env.ensure_env(generated, EXAMPLE)
+    assert init_env.parse_assignments(exported) == init_env.parse_assignments(
+        exported.replace("export ", ""))
+
+
+def test_export_lines_in_the_example_get_their_secrets_and_keep_export():
+    example = EXAMPLE.read_text().replace("ELASTIC_PASSWORD=", "export ELASTIC_PASSWORD=")
+    rendered = init_env.render_env(example)
+    line = next(line for line in rendered.splitlines() if "ELASTIC_PASSWORD=" in line)
+    assert line.startswith("export ELASTIC_PASSWORD=") and len(line.partition("=")[2]) >= 32
+
+
+def test_an_export_line_with_an_empty_secret_is_still_caught(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text(EXAMPLE.read_text().replace("ELASTIC_PASSWORD=", "export ELASTIC_PASSWORD=''"))
+    with pytest.raises(init_env.EnvFileError, match="leaves ELASTIC_PASSWORD"):
+        init_env.ensure_env(env, EXAMPLE)
+
+
+def test_cli_reports_a_malformed_env_line_in_one_line(tmp_path):
+    env = tmp_path / ".env"
+    env.write_text("ELASTIC_PASSWORD=x\nnot a pair\n")
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(ROOT / "scripts/init_env.py"), "--env", str(env),
+         "--example", str(EXAMPLE)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"init_env: {env} line 2: expected KEY=VALUE, got 'not a pair'\n"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("LOG_DIR=/var/log/apps", "/var/log/apps"),
+    ('export LOG_DIR="/srv/my logs"  # where apps write', "/srv/my logs"),
+    ("# LOG_DIR=/commented/out", ""),
+])
+def test_the_makefile_reads_settings_with_the_same_parser(tmp_path, line, expected):
+    env = tmp_path / ".env"
+    env.write_text(f"KIBANA_PORT=5601\n{line}\n")
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", str(ROOT / "scripts/init_env.py"), "--env", str(env),
+         "--get", "LOG_DIR"],
+        capture_output=True, text=True, check=True,
+    )
+    assert result.stdout == expected + "\n"
+
+
+def test_the_makefile_asks_init_env_for_its_settings():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "init_env.py --get LOG_DIR" in makefile and "init_env.py --get KIBANA_PORT" in makefile
+    assert "sed -n" not in makefile

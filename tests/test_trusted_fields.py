@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from python_logging import web
+from python_logging import access, web
 from python_logging.context import (
     add_context_fields,
     context_fields,
@@ -40,8 +40,7 @@ def access_fields(query=SECRET_QUERY, client="127.0.0.1", agent=SECRET_AGENT, st
     request = web.ObservedRequest(web.middleware_settings(), method="GET", path="/items",
                                   query=query, client=client, user_agent=agent)
     request.status = status
-    _level, _message, extra, voucher = web.access_line(request, 1_234_567)
-    return extra, voucher
+    return access.record_fields(request, 1_234_567)
 
 
 def make_record(extra, created=1_700_000_000.25):
@@ -121,7 +120,7 @@ def test_trusted_texts_are_redacted_and_the_rest_is_kept():
     # the record is what it always was: the fields, nothing added, nothing changed
     added = set(record.__dict__) - set(make_record(None).__dict__) - {"message"}  # by pytest
     assert added == set(extra)
-    assert record.url == {"query": SECRET_QUERY}
+    assert record.url == {"path": "/items", "query": SECRET_QUERY}
 
 
 def test_without_redaction_trusted_texts_stay_as_they_are():
@@ -132,11 +131,13 @@ def test_without_redaction_trusted_texts_stay_as_they_are():
 
 def test_a_status_that_is_not_an_int_takes_the_checked_path():
     extra, voucher = access_fields(status=True)
-    assert "http" not in voucher.fields
+    assert "response" not in voucher.fields["http"]
     doc, trusted = render_vouched(make_record(extra), voucher)
-    assert trusted is not None
+    assert trusted is None  # the whole line gets the full treatment
     assert "status_code" not in doc.get("http", {}).get("response", {})
     assert doc["labels"]["http_response_status_code"] is True
+    assert doc["http"]["request"]["method"] == "GET"
+    assert doc["url"]["query"] == "a=1&access_token=[REDACTED]"
 
 
 def test_no_record_is_trusted_outside_handle_vouched():

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from python_logging.access import client_fields
 from python_logging.asgi import RequestIDMiddleware as ASGIMiddleware
 from python_logging.config import ConfigError
 from python_logging.context import current_request_id
 from python_logging.web import (
-    client_fields,
     middleware_settings,
     settings_from_mapping,
     trace_id,

@@ -22,6 +22,8 @@ from typing import Any
 
 import elasticsearch
 
+from elkctl.envfile import EnvSyntaxError, parse_env
+
 DEFAULT_ENV_FILE = Path(".env")
 # ELKCTL_ENV_FILE names another file; an empty value means "read no file at all".
 ENV_FILE_VARIABLE = "ELKCTL_ENV_FILE"
@@ -110,23 +112,12 @@ URL_KEYS = ("ELASTICSEARCH_URL", "KIBANA_URL", "LOGSTASH_API_URL", "FILEBEAT_HTT
 PATH_KEYS = ("ELASTICSEARCH_CA_CERT", "LOG_DIR")
 
 
-def parse_env_file(text: str) -> dict[str, str]:
-    """Parse docker-compose style `.env` text: KEY=VALUE lines, `#` comments, optional quotes."""
-    values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise ElkctlError(f".env line {number}: expected KEY=VALUE, got {raw!r}")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
+def parse_env_file(text: str, source: str = ".env") -> dict[str, str]:
+    """KEY -> value of `.env` text (syntax: `elkctl.envfile`); a malformed line is an error."""
+    try:
+        return parse_env(text)
+    except EnvSyntaxError as exc:
+        raise ElkctlError(f"{source} {exc}") from None
 
 
 def _positive_number(key: str, text: str, kind: type) -> int | float:
@@ -202,7 +193,7 @@ def load_settings(
     if env_file is not None and env_file.exists():
         try:
             text = env_file.read_text(encoding="utf-8")
-            values.update(anchored_paths(parse_env_file(text), env_file.parent))
+            values.update(anchored_paths(parse_env_file(text, str(env_file)), env_file.parent))
         except OSError as exc:
             raise ElkctlError(f"cannot read {env_file}: {exc.strerror}") from exc
     values.update({key: environ[key] for key in ENV_KEYS if key in environ})

@@ -101,7 +101,7 @@ def stream_freshness(stats: dict[str, Any]) -> list[StreamFreshness]:
 
 
 def format_age(seconds: float | None) -> str:
-    return "no documents" if seconds is None else f"{ages.format_age(seconds)} ago"
+    return "no documents" if seconds is None else ages.format_ago(seconds)
 
 
 def assess_stream(stream: StreamFreshness, now_ms: int, max_age: float | None) -> Check:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
 
+from python_logging.units import parse_duration
+
 T = TypeVar("T")
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]  # what click.option(...) returns
 
 
 def parsed_by(
@@ -24,3 +28,19 @@ def parsed_by(
             raise click.BadParameter(str(exc)) from exc
 
     return callback
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A duration option as typed (titles say `last 24h`, not `last 86400s`) and in seconds."""
+
+    text: str
+    seconds: float
+
+
+def positive_duration(text: str) -> Duration:
+    """For `parsed_by`: a duration such as 24h or 7d that is longer than zero."""
+    seconds = parse_duration(text)
+    if seconds <= 0:
+        raise ValueError(f"{text!r} must be longer than 0s")
+    return Duration(text, seconds)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from elkctl.cli import cli
 from elkctl.error_tracking.links import BY_REQUEST_ID_SEARCH
+from tests.cli_assertions import one_line_failure
 from tests.error_tracking.fake import T0, FakeErrorCluster, make_group
 from tests.fake_stack import search_reply
 from tests.net import free_port
@@ -38,7 +39,9 @@ def test_list_renders_0_1_and_10000_groups(elkctl_env, es_server, n):
         assert "no error groups match" in result.output
     if n == 1:
         assert "v1:00000000" in rows[0] and "bad value 0" in rows[0] and "unresolved" in rows[0]
+        assert "2.1h ago" in rows[0] and "5.0m ago" in rows[0]  # first, last seen (ages.py)
         assert "1 group" in result.output
+        assert "Error groups, last 24h, status unresolved" in result.output  # --since as typed
     if n == 10_000:
         assert "50 of 10000 groups shown" in result.output
         # 10 full pages, then an empty one ends the paging
@@ -82,11 +85,25 @@ def test_list_filters_reach_the_query_and_status_filters_states(elkctl_env, es_s
             [g["key"] for g in groups] if expected is None else [groups[expected]["key"]])
 
 
-def test_list_rejects_bad_window(elkctl_env, es_server):
-    FakeErrorCluster(es_server)
-    result = run("list", "--since", "yesterday")
-    assert result.exit_code == 2
-    assert "not a duration" in result.output
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("list", "--since", "yesterday"), "--since"),
+        (("list", "--since", "0h"), "--since"),
+        (("show", KEY7, "--since", "a week"), "--since"),
+        (("summary", "--since", "-1d"), "--since"),
+        (("escalate", "--config", "alerts.yml", "--window", "7 days"), "--window"),
+        (("ignore", KEY7, "--until", "tomorrow"), "--until"),
+    ],
+)
+def test_bad_durations_are_usage_errors_naming_the_option(elkctl_env, es_server, args, option):
+    cluster = FakeErrorCluster(es_server, [make_group(7)])
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': '{args[-1]}'" in result.stderr
+    assert "not a duration" in result.stderr or "must be longer than 0s" in result.stderr
+    assert "Traceback" not in result.output
+    assert cluster.searches == []  # rejected before anything was asked
 
 
 def test_show_by_key_prefix(elkctl_env, es_server, kibana_server):
@@ -97,6 +114,7 @@ def test_show_by_key_prefix(elkctl_env, es_server, kibana_server):
     out = result.output
     assert KEY7 in out and "ValueError in checkout7" in out
     assert " ▂█" in out and "peak 8/h, total 10" in out
+    assert "Events (7d)" in out
     assert "Traceback (most recent call last):" in out and "ValueError: bad 7" in out
     assert "req-7" in out
     assert f"/app/discover#/view/{BY_REQUEST_ID_SEARCH}" in out
@@ -114,11 +132,11 @@ def test_show_json_and_sparkline_link(elkctl_env, es_server):
 def test_show_unknown_and_ambiguous_keys_fail_in_one_line(elkctl_env, es_server):
     FakeErrorCluster(es_server, [make_group(1), make_group(2)])
     missing = run("show", "v1:ffff")
-    assert missing.exit_code == 1
-    assert missing.output.strip() == ("elkctl: no error group matches 'v1:ffff'; "
-                                      "see `elkctl errors list`")
+    assert one_line_failure(missing) == ("elkctl: no error group matches 'v1:ffff'; "
+                                         "see `elkctl errors list`")
+    assert missing.stdout == ""
     ambiguous = run("show", "v1:0000")
-    assert ambiguous.exit_code == 1 and "matches several groups" in ambiguous.output
+    assert "matches several groups" in one_line_failure(ambiguous)
 
 
 @pytest.mark.parametrize("n", [0, 1, 10_000])
@@ -126,7 +144,7 @@ def test_show_with_0_1_and_10000_groups(elkctl_env, es_server, n):
     FakeErrorCluster(es_server, [make_group(i) for i in range(n)])
     result = run("show", f"v1:{min(n - 1, 7) if n else 0:032x}")
     if n == 0:
-        assert result.exit_code == 1 and "no error group matches" in result.output
+        assert "no error group matches" in one_line_failure(result)
     else:
         assert result.exit_code == 0, result.output
         assert "Latest event" in result.output
@@ -227,8 +245,8 @@ def test_summary_with_0_1_and_10000_groups(elkctl_env, es_server, n):
 def test_unreachable_elasticsearch_is_one_line(elkctl_env, monkeypatch):
     monkeypatch.setenv("ELASTICSEARCH_URL", f"http://127.0.0.1:{free_port()}")
     result = run("list")
-    assert result.exit_code == 1
-    assert result.output.count("\n") == 1 and "cannot reach Elasticsearch" in result.output
+    assert "cannot reach Elasticsearch" in one_line_failure(result)
+    assert result.stdout == ""
 
 
 def test_elasticsearch_error_is_one_line(elkctl_env, es_server):
@@ -238,9 +256,9 @@ def test_elasticsearch_error_is_one_line(elkctl_env, es_server):
                                   "reason": "Text fields are not optimised"}]},
         "status": 400}, status=400)
     result = run("list")
-    assert result.exit_code == 1
-    assert result.output.startswith("elkctl: Elasticsearch answered 400: "
-                                    "search_phase_execution_exception")
+    assert one_line_failure(result).startswith("elkctl: Elasticsearch answered 400: "
+                                               "search_phase_execution_exception")
+    assert result.stdout == ""
 
 
 def test_user_text_is_never_read_as_markup(elkctl_env, es_server):

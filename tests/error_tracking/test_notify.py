@@ -12,6 +12,7 @@ from pytest_httpserver import HTTPServer
 
 from elkctl.cli import cli
 from elkctl.error_tracking.detect import ledger_id
+from tests.cli_assertions import one_line_failure
 from tests.error_tracking.fake import T0, FakeErrorCluster, make_group
 
 KEY = f"v1:{7:032x}"
@@ -160,9 +161,8 @@ delivery: {{retries: 3, backoff: 2s}}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TEST_SMTP_PASSWORD", "s3cret")
         result = run("notify", "--config", str(path), waits=waits)
-    assert result.exit_code == 1
-    last_line = result.output.strip().splitlines()[-1]
-    assert last_line.startswith("elkctl: 1 deliveries failed after retries: hook (HTTP 502")
+    line = one_line_failure(result)
+    assert line.startswith("elkctl: 1 deliveries failed after retries: hook (HTTP 502")
     assert len(httpserver.log) == 3 and waits == [2.0, 4.0]
     assert len(inbox.envelopes) == 1
     assert b"ValueError in checkout7" in inbox.envelopes[0].original_content
@@ -208,9 +208,8 @@ def test_bad_config_fails_in_one_line(elkctl_env, es_server, tmp_path):
     path.write_text("rules:\n  - {name: x, when: threshold, events: 5, within: 5x, "
                     "channels: []}\n")
     result = run("notify", "--config", str(path))
-    assert result.exit_code == 1
-    assert result.output.count("\n") == 1
-    assert "alerts config key 'rules[0].within'" in result.output
+    assert "alerts config key 'rules[0].within'" in one_line_failure(result)
+    assert result.stdout == ""
 
 
 ESCALATION = """
@@ -243,7 +242,7 @@ def test_escalation_follows_the_clock_once_per_level_and_auto_assigns(
 
 def test_escalate_needs_a_channel(elkctl_env, es_server, hook, tmp_path):
     result = run("escalate", "--config", write_config(tmp_path, hook.url_for("/hook")))
-    assert result.exit_code == 1 and "escalation.channels is empty" in result.output
+    assert "escalation.channels is empty" in one_line_failure(result)
 
 
 def test_summary_send_delivers_the_digest(elkctl_env, es_server, hook, tmp_path):

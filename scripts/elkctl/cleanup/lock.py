@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from elkctl.cleanup.errors import CleanupError, RunLocked
+from python_logging import file_locks
 
 LOCK_DIR_ENV = "ELKCTL_LOCK_DIR"
+LOCK_MODE = 0o600
 
 
 def default_lock_path(name: str, environ: dict[str, str] | None = None) -> Path:
@@ -21,34 +22,24 @@ def default_lock_path(name: str, environ: dict[str, str] | None = None) -> Path:
     return Path(base) / f"elkctl-{name}-{os.getuid()}.lock"
 
 
-@contextmanager
+@contextlib.contextmanager
 def exclusive_run(path: Path) -> Iterator[None]:
     """Hold the lock for the block; RunLocked at once when another process holds it.
 
     The file is never removed: removing it would let two runs lock two different inodes.
-    O_NOFOLLOW keeps a planted symlink in a shared temp dir from redirecting the open.
+    Symlinks are refused, so one planted in a shared temp dir cannot redirect the open;
+    the holder writes its pid so that a skipped run can name it.
     """
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise CleanupError(f"cannot open lock file {path}: {exc.strerror}") from exc
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with contextlib.ExitStack() as stack:
+        try:  # only the open is guarded: OSErrors of the block are not lock errors
+            fd = stack.enter_context(file_locks.exclusive(
+                str(path), wait=False, mode=LOCK_MODE, follow_symlinks=False, record_pid=True,
+            ))
+        except OSError as exc:
+            raise CleanupError(f"cannot open lock file {path}: {exc.strerror}") from exc
+        if fd is None:
+            holder = file_locks.holder_pid(str(path)) or "unknown"
             raise RunLocked(
-                f"another cleanup run holds the lock {path} (pid {_holder(fd)}); "
-                "this run did nothing"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+                f"another cleanup run holds the lock {path} (pid {holder}); this run did nothing"
+            )
         yield
-    finally:
-        os.close(fd)
-
-
-def _holder(fd: int) -> str:
-    try:
-        return os.pread(fd, 32, 0).decode().strip() or "unknown"
-    except OSError:
-        return "unknown"

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from elkctl.options import parsed_by
+from elkctl.options import Decorator, parsed_by
 from python_logging.units import parse_duration, parse_size
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def older_than_option(help_text: str) -> Decorator:

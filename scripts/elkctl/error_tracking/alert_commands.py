@@ -13,15 +13,16 @@ from elkctl.error_tracking.channels import deliver_all
 from elkctl.error_tracking.cli_support import (
     alerts_config,
     command_env,
+    duration_option,
     emit_json,
     json_option,
-    seconds,
     show,
 )
 from elkctl.error_tracking.digest import build_digest
 from elkctl.error_tracking.messages import digest_message
 from elkctl.error_tracking.queries import EventFilter
 from elkctl.error_tracking.runner import Outcome, run_escalate, run_notify, track
+from elkctl.options import Duration
 
 config_option = click.option("--config", "config_path", required=True,
                              type=click.Path(dir_okay=False, path_type=Path),
@@ -56,36 +57,33 @@ def notify(ctx: click.Context, config_path: Path, dry_run: bool, as_json: bool) 
 
 @click.command("escalate")
 @config_option
-@click.option("--window", default="7d", show_default=True,
-              help="Consider groups with events in this window.")
+@duration_option("--window", "Consider groups with events in this window.", default="7d")
 @dry_run_option
 @json_option
 @click.pass_context
-def escalate(ctx: click.Context, config_path: Path, window: str, dry_run: bool,
+def escalate(ctx: click.Context, config_path: Path, window: Duration, dry_run: bool,
              as_json: bool) -> None:
     """Escalate open groups older than the policy (once per level); auto-assign owners."""
-    window_seconds = seconds(window, "--window")
     config = alerts_config(config_path)
     if not config.escalation_channels:
         raise ElkctlError(f"{config_path}: escalation.channels is empty; name the channel(s) "
                           "that receive escalations")
     env = command_env(ctx)
-    outcomes = run_escalate(env.store, config, env.now, env.kibana_url, window_seconds,
+    outcomes = run_escalate(env.store, config, env.now, env.kibana_url, window.seconds,
                             dry_run=dry_run, sleep=env.sleep)
     _report(outcomes, "Escalations" + (" (dry run)" if dry_run else ""), as_json)
 
 
 @click.command("summary")
-@click.option("--since", default="24h", show_default=True)
+@duration_option("--since", "Window of the digest, e.g. 24h or 7d.", default="24h")
 @click.option("--send", is_flag=True, help="Also send it to summary.channels of --config.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="alerts.yml; needed with --send.")
 @json_option
 @click.pass_context
-def summary(ctx: click.Context, since: str, send: bool, config_path: Path | None,
+def summary(ctx: click.Context, since: Duration, send: bool, config_path: Path | None,
             as_json: bool) -> None:
     """Digest: new, regressed, top by volume and the oldest unresolved critical groups."""
-    window = seconds(since, "--since")
     config = None
     if send:
         if config_path is None:
@@ -94,7 +92,7 @@ def summary(ctx: click.Context, since: str, send: bool, config_path: Path | None
         if not config.summary_channels:
             raise ElkctlError(f"{config_path}: summary.channels is empty; nothing to send to")
     env = command_env(ctx)
-    start = env.now - timedelta(seconds=window)
+    start = env.now - timedelta(seconds=since.seconds)
     spec = EventFilter(since=start, until=env.now)
     tracked = track(env.store, spec, env.now, 1000, correct_first_seen=True)
     digest = build_digest(tracked.groups, start, env.now)

@@ -25,7 +25,7 @@ from elkctl.error_tracking.alerts_config import (
     load_alerts_config,
 )
 from elkctl.error_tracking.queries import ErrorStore
-from python_logging.units import parse_duration
+from elkctl.options import Decorator, parsed_by, positive_duration
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 
@@ -58,14 +58,10 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def seconds(value: str, option: str) -> float:
-    try:
-        result = parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from exc
-    if result <= 0:
-        raise click.BadParameter("must be longer than 0s", param_hint=option)
-    return result
+def duration_option(name: str, help_text: str, default: str | None = None) -> Decorator:
+    """A --since/--window/--until option parsed into a `Duration` (bad values: usage errors)."""
+    return click.option(name, metavar="DURATION", default=default, show_default=default is not None,
+                        callback=parsed_by(positive_duration), help=help_text)
 
 
 def alerts_config(path: Path) -> AlertsConfig:

@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from elkctl.ages import format_ago
 from elkctl.error_tracking.digest import Digest
 from elkctl.error_tracking.messages import group_payload, group_title, short_key
 from elkctl.error_tracking.model import GroupState, TrackedGroup
@@ -34,13 +35,7 @@ def sparkline(counts: Sequence[int]) -> str:
 
 
 def ago(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "-"
-    seconds = max(0, int((now - moment).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
+    return "-" if moment is None else format_ago((now - moment).total_seconds())
 
 
 def clip(text: str | None, width: int) -> Text:

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 import click
 
 from elkctl.error_tracking import model
-from elkctl.error_tracking.cli_support import command_env, full_key, seconds
+from elkctl.error_tracking.cli_support import command_env, duration_option, full_key
 from elkctl.error_tracking.messages import short_key
 from elkctl.error_tracking.model import GroupState
+from elkctl.options import Duration
 
 
 def _triage(ctx: click.Context, prefix: str,
@@ -50,13 +51,12 @@ def resolve(ctx: click.Context, key: str, by: str | None, note: str | None) -> N
 
 
 @triage_command("ignore")
-@click.option("--until", "until", help="Ignore only for this long, e.g. 8h or 7d.")
+@duration_option("--until", "Ignore only for this long, e.g. 8h or 7d.")
 def ignore(ctx: click.Context, key: str, by: str | None, note: str | None,
-           until: str | None) -> None:
+           until: Duration | None) -> None:
     """Silence a group (no alerts, hidden from the default list), optionally for a while."""
-    duration = seconds(until, "--until") if until else None
     _triage(ctx, key, lambda s, now: model.ignore(
-        s, now, by, note, now + timedelta(seconds=duration) if duration else None))
+        s, now, by, note, now + timedelta(seconds=until.seconds) if until else None))
 
 
 @triage_command("reopen")

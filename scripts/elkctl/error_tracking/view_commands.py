@@ -14,16 +14,17 @@ from elkctl.error_tracking import model, render
 from elkctl.error_tracking.cli_support import (
     Env,
     command_env,
+    duration_option,
     emit_json,
     full_key,
     json_option,
-    seconds,
     show,
 )
 from elkctl.error_tracking.links import request_link
 from elkctl.error_tracking.model import GroupState, TrackedGroup
 from elkctl.error_tracking.queries import EventFilter, get_field
 from elkctl.error_tracking.runner import track
+from elkctl.options import Duration
 
 STATUS_CHOICES = ("unresolved", "regressed", "resolved", "ignored", "all")
 SORTS = {"last": lambda g: -g.summary.last_seen.timestamp(),
@@ -40,7 +41,7 @@ def _wants(status: str, group: TrackedGroup) -> bool:
 
 
 @click.command("list")
-@click.option("--since", default="24h", show_default=True, help="Window, e.g. 1h, 24h, 7d.")
+@duration_option("--since", "Window, e.g. 1h, 24h, 7d.", default="24h")
 @click.option("--service", help="Only this service.name.")
 @click.option("--status", type=click.Choice(STATUS_CHOICES), default="unresolved",
               show_default=True, help="unresolved includes regressed groups.")
@@ -54,14 +55,13 @@ def _wants(status: str, group: TrackedGroup) -> bool:
               help="Rows to show; 0 shows all.")
 @json_option
 @click.pass_context
-def list_groups(ctx: click.Context, since: str, service: str | None, status: str,
+def list_groups(ctx: click.Context, since: Duration, service: str | None, status: str,
                 severity: str | None, user: str | None, search: str | None,
                 file_name: str | None, function: str | None, sort: str, limit: int,
                 as_json: bool) -> None:
     """Error groups seen in the window, newest first."""
-    window = seconds(since, "--since")
     env = command_env(ctx)
-    spec = EventFilter(since=env.now - timedelta(seconds=window), until=env.now,
+    spec = EventFilter(since=env.now - timedelta(seconds=since.seconds), until=env.now,
                        service=service, levels=(severity.lower(),) if severity else (),
                        user=user, search=search, file=file_name, function=function)
     groups = [g for g in track(env.store, spec, env.now, 1000).groups if _wants(status, g)]
@@ -71,22 +71,21 @@ def list_groups(ctx: click.Context, since: str, service: str | None, status: str
         emit_json({"total": len(groups), "groups": [render.group_json(g) for g in shown]})
     else:
         show(render.groups_table(shown, len(groups), env.now,
-                                 f"Error groups, last {since}, status {status}"))
+                                 f"Error groups, last {since.text}, status {status}"))
 
 
 @click.command("show")
 @click.argument("key")
-@click.option("--since", default="7d", show_default=True, help="Window for counts and events.")
+@duration_option("--since", "Window for counts and events.", default="7d")
 @click.option("--hours", type=click.IntRange(1, 24 * 14), default=24, show_default=True,
               help="Hours in the histogram.")
 @json_option
 @click.pass_context
-def show_group(ctx: click.Context, key: str, since: str, hours: int, as_json: bool) -> None:
+def show_group(ctx: click.Context, key: str, since: Duration, hours: int, as_json: bool) -> None:
     """Details, latest event with stack trace, hourly histogram and recent request IDs."""
-    window = seconds(since, "--since")
     env = command_env(ctx)
     key = full_key(env.store, key)
-    spec = EventFilter(since=env.now - timedelta(seconds=window), until=env.now, key=key)
+    spec = EventFilter(since=env.now - timedelta(seconds=since.seconds), until=env.now, key=key)
     groups = track(env.store, spec, env.now, 10).groups
     state = env.store.states([key]).get(key, (None, None))[0]
     events = env.store.latest_events(spec, size=10)
@@ -101,7 +100,7 @@ def show_group(ctx: click.Context, key: str, since: str, hours: int, as_json: bo
                    "requests": [{"id": rid, "kibana": request_link(env.kibana_url, rid)}
                                 for rid in request_ids]})
         return
-    show(*_show_view(key, groups, state, events, hourly, request_ids, env, since))
+    show(*_show_view(key, groups, state, events, hourly, request_ids, env, since.text))
 
 
 def _show_view(key: str, groups: list[TrackedGroup], state: GroupState | None,

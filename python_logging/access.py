@@ -1,0 +1,205 @@
+"""The access line: one per request, written when the request ends.
+
+Its fields are built here from what the middleware observed (`ObservedRequest`), and
+travel as `TrustedFields`: our constant keys, values of the ECS types, with the texts
+the client controls listed so that they are still scanned for secrets.
+
+The access line is usually the only line of a request, so it is what the middleware
+costs. When only python_logging's own handlers would see its record (`routing`), the
+line is built straight from the request (`direct_document`) and handed to those
+handlers, without a `LogRecord`, the stdlib dispatch or mapping the request context
+first. Otherwise it is logged as a record like any other line. Both give the same line
+(`tests/test_access_routes.py`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, Any
+
+from python_logging import routing
+from python_logging.context import deep_merge
+from python_logging.ecs import line_document
+from python_logging.events import TrustedFields, handle_vouched
+from python_logging.failures import failures
+
+if TYPE_CHECKING:
+    from python_logging.pipeline import Pipeline
+    from python_logging.web import ObservedRequest
+
+access_logger = logging.getLogger("python_logging.access")
+# The line's `log.origin`: this module's `log_access`, whichever route writes it.
+_ORIGIN_PATH = __file__
+_ORIGIN_FUNCTION = "log_access"
+_LEVEL_NAMES = {logging.INFO: "info", logging.WARNING: "warning"}  # the access line's levels
+_METHOD = ("http", "request", "method")
+_PATH = ("url", "path")
+_TRACE_ID = ("trace", "id")
+_QUERY = ("url", "query")
+_CLIENT_ADDRESS = ("client", "address")
+_USER_AGENT = ("user_agent", "original")
+
+
+def log_access(request: ObservedRequest, duration_ns: int) -> None:
+    """Write the access line of a finished request (WARNING when slow or 5xx)."""
+    level, message = access_line(request, duration_ns)
+    if not access_logger.isEnabledFor(level):
+        return  # nothing to build: the line would be filtered out
+    route = routing.own_route(access_logger, level)
+    status = request.status
+    if (route is not None and (status is None or status.__class__ is int)
+            and request.context_unchanged()):
+        try:
+            document = direct_document(request, duration_ns, level, message, route.pipeline)
+        except Exception as exc:  # a bug here must not lose the line: the record path follows
+            failures.record("build access line", exc)
+        else:
+            route.write(document)
+            return
+    extra, voucher = record_fields(request, duration_ns)
+    record = access_logger.makeRecord(
+        access_logger.name, level, _ORIGIN_PATH, _ORIGIN[1], message, (), None,
+        _ORIGIN_FUNCTION, extra,
+    )
+    handle_vouched(access_logger, record, voucher)
+
+
+def record_fields(
+    request: ObservedRequest, duration_ns: int
+) -> tuple[dict[str, Any], TrustedFields]:
+    """(`extra`, voucher) of the access record."""
+    fields, texts = access_fields(request, duration_ns)
+    voucher = TrustedFields(fields, tuple(texts))
+    status = request.status
+    if status is not None and status.__class__ is not int:
+        # A broken app's status: the fit checks decide where it goes, and the line gets
+        # the full treatment (the voucher no longer covers the `http` it replaces).
+        return deep_merge(fields, {"http": {"response": {"status_code": status}}}), voucher
+    return fields, voucher
+
+
+def direct_document(
+    request: ObservedRequest, duration_ns: int, level: int, message: str, pipeline: Pipeline
+) -> dict[str, Any]:
+    """The document the pipeline makes of the access record, built from the request.
+
+    Valid while the request context holds only what the middleware bound
+    (`ObservedRequest.context_unchanged`): then the context adds nothing the line's own
+    fields don't hold, and nothing needs the general mapping's checks.
+    """
+    scrub = pipeline.scrub
+    head = (
+        time.time(),
+        _LEVEL_NAMES[level],
+        access_logger.name,
+        _ORIGIN,
+        os.getpid() if logging.logProcesses else None,
+        threading.current_thread().name if logging.logThreads else None,
+    )
+    identity = pipeline.identity
+    document = line_document(identity, head, scrub(message))
+    fields, _texts = access_fields(request, duration_ns, scrub, pipeline.clean_texts)
+    # The two objects the line shares with the fixed fields, merged as the pipeline
+    # merges them (the fixed fields' keys first); the others are new keys.
+    fields["event"] = {**identity.event, **fields["event"]}
+    http = fields["http"]
+    http["request"] = {"id": request.request_id, **http["request"]}
+    document.update(fields)
+    return document
+
+
+def access_fields(
+    request: ObservedRequest,
+    duration_ns: int,
+    scrub: Callable[[str], str] | None = None,
+    clean_texts: Collection[str] = (),
+) -> tuple[dict[str, Any], list[tuple[str, ...]]]:
+    """The line's nested ECS fields, and the paths of the texts the client controls: what
+    a `TrustedFields` voucher for them needs.
+
+    Without `scrub`, those texts are left for the pipeline to scan; with it, they are
+    scrubbed here, except `clean_texts`, known to hold no secret (`Pipeline.clean_texts`:
+    checked here, as a call costs more).
+    """
+    status = request.status
+    outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
+    clean = scrub or _unchanged
+    method, path, query, agent = request.method, request.path, request.query, request.user_agent
+    fields: dict[str, Any] = {
+        "event": {"duration": duration_ns, "category": ["web"], "type": ["access"],
+                  "outcome": outcome},
+    }
+    http: dict[str, Any] = {
+        "request": {"method": method if method in clean_texts else clean(method)}
+    }
+    if status.__class__ is int:
+        http["response"] = {"status_code": status}
+    fields["http"] = http
+    texts = [_METHOD, _PATH]
+    url = fields["url"] = {"path": path if path in clean_texts else clean(path)}
+    if query:
+        url["query"] = query if query in clean_texts else clean(query)  # credentials masked
+        texts.append(_QUERY)
+    if request.trace_id:  # 32 hex digits, but a configured pattern may still match
+        fields["trace"] = {"id": clean(request.trace_id)}
+        texts.append(_TRACE_ID)
+    if request.client:
+        client = _client_fields.get(request.client) or client_fields(request.client)
+        if "ip" not in client:  # an IP literal cannot hold a secret; anything else can
+            client = {"address": clean(client["address"])}
+            texts.append(_CLIENT_ADDRESS)
+        fields["client"] = client
+    if agent:
+        fields["user_agent"] = {"original": agent if agent in clean_texts else clean(agent)}
+        texts.append(_USER_AGENT)
+    return fields, texts
+
+
+def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str]:
+    """(level, message): WARNING when slow or 5xx, else INFO."""
+    status = request.status
+    millis = duration_ns / 1_000_000
+    slow_ms = request.settings.slow_request_ms
+    message = f"{request.method} {request.path} {status or '-'} {millis:.1f} ms"
+    if slow_ms is not None and millis > slow_ms:
+        return logging.WARNING, f"slow request: {message} (over {slow_ms:g} ms)"
+    return (logging.WARNING if (status or 0) >= 500 else logging.INFO), message
+
+
+def client_fields(address: str | None) -> dict[str, Any]:
+    """`client.address`, plus `client.ip` only when it is one (the field is ES type ip).
+    Shared by the lines of a client: copy before changing."""
+    if not address:
+        return {}
+    fields = _client_fields.get(address)
+    if fields is None:
+        if len(_client_fields) >= 4096:  # bounded: clients repeat, but not forever
+            _client_fields.clear()
+        ip = _canonical_ip(address)
+        fields = _client_fields[address] = (
+            {"address": address, "ip": ip} if ip else {"address": address}
+        )
+    return fields
+
+
+_client_fields: dict[str, dict[str, Any]] = {}
+
+
+def _canonical_ip(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+# (file name, line, function) as a record made by `log_access` has it.
+_ORIGIN = (os.path.basename(_ORIGIN_PATH), log_access.__code__.co_firstlineno, _ORIGIN_FUNCTION)
