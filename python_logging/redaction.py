@@ -56,11 +56,23 @@ Secret-looking strings
       ``pk_live_`` keys are public and stay), AWS access key IDs (AKIA, ASIA), Google
       (AIza), GitLab (glpat-), npm, PyPI, OpenAI/Anthropic (sk-...);
     * ``Bearer <token>`` and ``Basic <base64 of user:password>`` (prose stays);
+      HTTP Digest credentials: the whole parameter list after ``Digest`` when it holds
+      ``response=`` (a ``WWW-Authenticate`` challenge has no secret and stays);
     * passwords in URLs: ``scheme://user:pass@host`` keeps the user;
     * ``key=value``, ``key: value``, ``"key": "value"``, ``'key': 'value'`` and
       query parameters whose key is sensitive by the key rule (``?access_token=``,
       ``api_key:``, ``X-Amz-Signature=``; ``token_count=5`` stays); whole
       ``Cookie:``/``Set-Cookie:``/``Authorization:`` header lines;
+    * XML leaf elements whose tag is sensitive by the same key rule:
+      ``<password>[REDACTED]</password>``, ``<wsse:Password Type="...">``, CDATA;
+    * OAuth authorization codes and PKCE verifiers as URL query, fragment or form-body
+      parameters (``?code=``, ``&code=``, ``#code=``, ``code=...&grant_type=``,
+      ``code_verifier=``); ``error_code=42``, ``status_code=500`` and "exit code=1" stay;
+    * passwords in prose (``password is X``, ``Password was 'X'``, ``passwd set to X``)
+      when X is quoted or has a digit or symbol: "password is incorrect" stays;
+    * a 40-character AWS secret access key with no key name, but only in a text that also
+      holds an AWS access key ID (``AKIA...,wJalr...``) and only when it mixes upper and
+      lower case and digits (a git SHA-1 next to a key ID stays);
     * card numbers: 13-19 digits (plain or grouped by spaces/dashes) with a card
       brand's prefix and length and a valid Luhn digit, so order numbers and IDs stay;
     * emails, masked to first character + ``***`` + domain (``j***@example.com``):
@@ -69,8 +81,11 @@ Secret-looking strings
     User ``patterns`` are applied last; their matches are replaced by the mask.
     UUIDs, hashes, git SHAs, timestamps, IPs, paths, plain URLs and prices stay; the
     tests measure the false-positive rate on a corpus of benign values. Not detected:
-    secrets without a recognisable shape or key (a bare 40-character AWS secret key, a
-    password in prose), HTTP Digest parameters, secrets inside bytes values.
+    secrets without a recognisable shape or key (an AWS secret key without its key ID in
+    the same string, a password in prose that is a plain word such as "password is
+    swordfish", ``pwd was X``, which is mostly about directories), the upper-case
+    spellings ``DIGEST`` and ``PASSWORD is``, escaped markup (``&lt;password&gt;``),
+    secrets inside bytes values.
 
 Speed: this runs on every log line, so each detector sits behind plain substring checks
 (``'@' in text``, ``'eyJ' in text``, a card-shape check, ...) and a benign string that
@@ -284,22 +299,51 @@ class Redactor:
             text = sp.PEM_PRIVATE_KEY.sub(self._mask_match, text)
         if "eyJ" in text:
             text = sp.JWT.sub(self._mask_match, text)
-        if (("_" in text or "-" in text) and _may_hold_vendor_token(text)) or (
-                "AKIA" in text or "ASIA" in text or "AIza" in text):
+        aws_key_id = "IA" in text  # in both AWS key ID prefixes, AKIA and ASIA
+        if aws_key_id or "AIza" in text or (
+                ("_" in text or "-" in text) and _may_hold_vendor_token(text)):
+            if aws_key_id and sp.AWS_ACCESS_KEY_ID.search(text):
+                # before the key ID is masked: it is what makes a secret key recognisable
+                text = sp.AWS_SECRET_CANDIDATE.sub(self._mask_aws_secret, text)
             text = sp.VENDOR_TOKEN.sub(self._mask_match, text)
+        # Auth schemes and passwords in prose are followed by a blank: field values
+        # without one (paths, IDs, names) skip those gates with one or two memchr calls.
+        has_blank = " " in text or "\t" in text
         # AUTH_SCHEME only knows Bearer/bearer/BEARER and Basic/basic/BASIC, so these
         # four checks are exact and spare lowering the text when it holds no pair.
         before_auth = text  # what the key stems are looked for in, lowered on demand
-        if "earer" in text or "asic" in text or "EARER" in text or "ASIC" in text:
+        if has_blank and (
+                "earer" in text or "asic" in text or "EARER" in text or "ASIC" in text):
             text = sp.AUTH_SCHEME.sub(self._mask_auth_scheme, text)
+        # Digest credentials and `?code=` both need a '=': strings without one (most
+        # messages) pay a single check for the two.
+        has_equals = "=" in text
+        if has_equals and has_blank and "igest" in text:
+            text = sp.DIGEST_CREDENTIALS.sub(self._mask_digest, text)
         if "@" in text:
             text = sp.URL_PASSWORD_OR_EMAIL.sub(self._mask_url_or_email, text)
-        if ("=" in text or ":" in text) and self._may_hold_key(before_auth.lower()):
-            text = self._mask_pairs(text)
-        if len(text) >= 13 and _may_hold_card(text):
-            text = sp.CARD_CANDIDATE.sub(self._mask_card, text)
-        for pattern in self._patterns:
-            text = pattern.sub(self._mask_match, text)
+        if has_equals and "code" in text:
+            text = sp.QUERY_CODE.sub(self._mask_query_code, text)
+        # `key=value` and `<key>value</key>` need a key stem. A one-character needle is
+        # found with memchr, so "<" is a cheaper gate than "</".
+        has_separator = has_equals or ":" in text
+        if (has_separator or "<" in text) and self._may_hold_key(before_auth.lower()):
+            text = self._mask_keyed_values(text, has_separator)
+        if has_blank and "assw" in text:
+            text = sp.PROSE_PASSWORD.sub(self._mask_prose_password, text)
+        if len(text) >= 13:
+            # The card gate, inline because a call costs as much as the gate. A card's
+            # shape is 0{13}, 0000-0000-0000-0000 or 0000-000000-0000 (see SHAPE_TABLE);
+            # the last two both contain 0000-0000, so a benign shape fails after two
+            # checks. bytes.translate is one fast C call, but `in` on bytes is slow.
+            shape = text.encode("utf-8", "surrogatepass").translate(sp.SHAPE_TABLE).decode(
+                "latin-1")
+            if "0000000000000" in shape or ("0000-0000" in shape and (
+                    "0000-0000-0000-0000" in shape or "0000-000000-0000" in shape)):
+                text = sp.CARD_CANDIDATE.sub(self._mask_card, text)
+        if self._patterns:  # usually none: spare setting up a loop
+            for pattern in self._patterns:
+                text = pattern.sub(self._mask_match, text)
         if text is original or text == original or passes >= _MAX_PASSES:
             return text
         # A mask can create a word boundary a detector waits for (`xAIza...eyJ...` only
@@ -318,6 +362,49 @@ class Redactor:
             return True
         # stems of user keys; usually none, and then no generator is built
         return bool(self._extra_stems) and any(stem in lowered for stem in self._extra_stems)
+
+    def _mask_keyed_values(self, text: str, has_separator: bool) -> str:
+        """Mask the values of sensitive `key=value` pairs and XML leaf elements."""
+        if has_separator:
+            text = self._mask_pairs(text)
+        if "<" in text and "</" in text:
+            text = sp.XML_LEAF.sub(self._mask_xml_leaf, text)
+        return text
+
+    def _mask_xml_leaf(self, match: re.Match[str]) -> str:
+        content = match["text"]
+        if not content.strip() or content == self.mask or not self.is_sensitive_key(
+                match["tag"]):
+            return match[0]
+        return self._replace_group(match, "text", 0, len(content))
+
+    def _mask_prose_password(self, match: re.Match[str]) -> str:
+        value = match["value"]
+        span = sp.prose_value_span(value)
+        if span is None or value.startswith(self.mask, span[0]):
+            return match[0]
+        return self._replace_group(match, "value", *span)
+
+    def _replace_group(self, match: re.Match[str], group: str, start: int, end: int) -> str:
+        """match[0] with group[start:end] replaced by the mask."""
+        offset = match.start(group) - match.start()
+        whole = match[0]
+        return whole[:offset + start] + self.mask + whole[offset + end:]
+
+    def _mask_digest(self, match: re.Match[str]) -> str:
+        if not sp.DIGEST_RESPONSE.search(match["params"]):
+            return match[0]  # a challenge (WWW-Authenticate), not credentials
+        return match["scheme"] + match["gap"] + self.mask
+
+    def _mask_query_code(self, match: re.Match[str]) -> str:
+        text = match.string
+        in_query = match["query"] is not None or text.startswith("&", match.end())
+        if not in_query or text.startswith(self.mask, match.start("value")):
+            return match[0]
+        return self._replace_group(match, "value", 0, len(match["value"]))
+
+    def _mask_aws_secret(self, match: re.Match[str]) -> str:
+        return self.mask if sp.aws_secret_is_credential(match[0]) else match[0]
 
     def _mask_auth_scheme(self, match: re.Match[str]) -> str:
         if not sp.auth_token_is_credential(match["scheme"], match["token"]):
@@ -479,14 +566,6 @@ def _may_hold_vendor_token(text: str) -> bool:
         return True
     return "-" in text and ("xox" in text or "xapp-" in text or "glpat-" in text
                             or "pypi-" in text or "sk-" in text)
-
-
-def _may_hold_card(text: str) -> bool:
-    # bytes.translate is one fast C call; `in` on bytes is slow, so back to str for the
-    # tests, spelled out because a generator expression costs more than the whole scan.
-    shape = text.encode("utf-8", "surrogatepass").translate(sp.SHAPE_TABLE).decode("latin-1")
-    return "0000000000000" in shape or "0000-0000-0000-0000" in shape or (
-        "0000-000000-0000" in shape)
 
 
 def _only_digits(text: str) -> str:

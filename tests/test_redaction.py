@@ -124,6 +124,12 @@ def pem(kind: str) -> str:
     return f"-----BEGIN {kind}-----\n{PEM_BODY}\nQm9ndXNLZXlCb2R5\n-----END {kind}-----"
 
 
+DIGEST_CREDENTIALS = (
+    'Authorization: Digest username="Mufasa", realm="shop", nonce="dcd98b7102dd2f0e8b11d0f6", '
+    'uri="/dir/index.html", qop=auth, nc=00000001, cnonce="0a4f113b", '
+    'response="6629fae49393a05397450978507c4ef1", opaque="5ccc069c403ebaf9f0171e9517f40e41"'
+)
+
 # (kind, text to embed, secret part that must not survive)
 SECRETS = [
     ("jwt", JWT, "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"),
@@ -194,6 +200,30 @@ SECRETS = [
     ("pair session", "sessionId=8c2f1e0a3b4d", "8c2f1e0a3b4d"),
     ("cookie header", "Cookie: sessionid=s-abc123; theme=dark", "s-abc123"),
     ("authorization token scheme", "Authorization: Token drf-0123456789", "drf-0123456789"),
+    ("digest header", DIGEST_CREDENTIALS, "6629fae49393a05397450978507c4ef1"),
+    ("digest bare", 'Digest username="app", nonce="7ypf/xlj9XXwfDPEoM4URrv", uri="/x", '
+     'response="b3a8c2f9e1d04c6a8f7e2d1c0b9a8f7e"', "b3a8c2f9e1d04c6a8f7e2d1c0b9a8f7e"),
+    ("xml password", "<password>xml-pw-9931</password>", "xml-pw-9931"),
+    ("xml api key", '<ns1:apiKey type="live">ak-55aa7731</ns1:apiKey>', "ak-55aa7731"),
+    ("xml cdata", "<wsse:Password><![CDATA[cd-pw-0042]]></wsse:Password>", "cd-pw-0042"),
+    ("xml token", "<Token>\n  tk-20240611-zz\n</Token>", "tk-20240611-zz"),
+    ("query oauth code", "https://app.example.com/oauth/callback?code=4/0AX4XfWhQ7kZ&state=af0i",
+     "4/0AX4XfWhQ7kZ"),
+    ("query code after &", "/cb?state=af0ifjsl&code=SplxlOBeZQQYbYS6WxSbIA",
+     "SplxlOBeZQQYbYS6WxSbIA"),
+    ("query code in fragment", "https://app.example.com/cb#code=Fr4gM3ntC0de9&state=1",
+     "Fr4gM3ntC0de9"),
+    ("form body code", "code=Qcb0Orv1zh30vL1MPRsbm&grant_type=authorization_code",
+     "Qcb0Orv1zh30vL1MPRsbm"),
+    ("pkce verifier", "grant_type=authorization_code&code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p",
+     "dBjftJeZ4CVP-mB92K27"),
+    ("prose password", "password is pw-4471x!", "pw-4471x"),
+    ("prose password set", "Password set to Tr0ub4dor&3", "Tr0ub4dor&3"),
+    ("prose passwd quoted", "passwd was 'cow horse battery'", "cow horse battery"),
+    ("aws secret next to key id", "AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+     "wJalrXUtnFEMI/K7MDENG"),
+    ("aws credentials csv", "AKIAI44QH8DHBEXAMPLE,je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+     "je7MtGbClwBF/2Zp9Utk"),
 ]
 
 TEXT_POSITIONS = {
@@ -265,6 +295,25 @@ def test_every_secret_kind_is_caught_in_every_position(redactor: Redactor) -> No
     ("MYSQL_ROOT_PASSWORD=hunter2", "MYSQL_ROOT_PASSWORD=[REDACTED]"),
     ('connect(host="db", password="hunter2")', 'connect(host="db", password="[REDACTED]")'),
     (f"key {pem('RSA PRIVATE KEY')} loaded", "key [REDACTED] loaded"),
+    (DIGEST_CREDENTIALS, "Authorization: Digest [REDACTED]"),
+    ('sent Digest username="bob", response="6629fae4" to /api',
+     "sent Digest [REDACTED] to /api"),
+    ('{"h": "Digest username=\\"bob\\", response=\\"6629fae4\\""}',
+     '{"h": "Digest [REDACTED]"}'),
+    ('<password type="text">hunter2</password>', '<password type="text">[REDACTED]</password>'),
+    ("<creds><user>bob</user><password>x1</password></creds>",
+     "<creds><user>bob</user><password>[REDACTED]</password></creds>"),
+    ("<apiKey><![CDATA[k-1]]></apiKey> <id>7</id>", "<apiKey>[REDACTED]</apiKey> <id>7</id>"),
+    ("/cb?code=abc123&state=xyz", "/cb?code=[REDACTED]&state=xyz"),
+    ("href=/cb?a=1&amp;code=abc123&amp;b=2", "href=/cb?a=1&amp;code=[REDACTED]&amp;b=2"),
+    ("password is hunter2.", "password is [REDACTED]."),
+    ("Password was 'hunter two' (reset)", "Password was '[REDACTED]' (reset)"),
+    ("new password is now: s3cret!!", "new password is now: [REDACTED]"),
+    ("AKIAIOSFODNN7EXAMPLE,wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+     "[REDACTED],[REDACTED]"),
+    # the key ID goes, a git SHA-1 next to it is no secret key (no upper case)
+    ("AKIAIOSFODNN7EXAMPLE rotated in 8064e02a06d07498e94d2944ad06a501625cb764",
+     "[REDACTED] rotated in 8064e02a06d07498e94d2944ad06a501625cb764"),
 ])
 def test_masks_exactly_the_secret_part(redactor: Redactor, text: str, expected: str) -> None:
     assert redactor.redact_text(text) == expected
@@ -283,6 +332,23 @@ def test_masks_exactly_the_secret_part(redactor: Redactor, text: str, expected: 
     "pk_live_51H8sR2KZ9bXq3yT0pA7cN4mL",  # Stripe publishable keys are public
     "token_count=5 session_count: 3 author: bob",
     "https://example.com/a?b=c",
+    # Digest: a challenge holds no credentials; "digest" as a word
+    'WWW-Authenticate: Digest realm="shop", qop="auth", nonce="dcd98b71", opaque="5ccc069c"',
+    "weekly digest email=on for 120 subscribers",
+    "Docker-Content-Digest: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15",
+    # XML: descriptor, plural and public tags, empty and self-closing elements, generics
+    "<token_type>Bearer</token_type><tokens>42</tokens><author>bob</author>",
+    "<password></password><password/><key>cache:42</key>",
+    "<PasswordPolicy><MinLength>12</MinLength></PasswordPolicy>",
+    "List<Token> tokens = new ArrayList<Token>();",
+    "<b>password</b> is required",
+    # `code` outside a query
+    "error_code=42 status_code=500 zip_code=10115 exit code=1",
+    "?error_code=42&country_code=DE&barcode=4006381333931",
+    "the code is fine; code=42 after retry",
+    "grant_type=authorization_code",
+    # a bare 40-character base64 string without an AWS key ID next to it
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 ])
 def test_look_alikes_are_left_alone(redactor: Redactor, text: str) -> None:
     assert redactor.redact_text(text) == text
@@ -493,6 +559,7 @@ def test_user_keys_extend_the_list_and_are_normalised() -> None:
     assert not redactor.is_sensitive_key("tenant")
     assert redactor.redact_text("tenantRef=acme-42 ssn: 078-05-1120") == (
         f"tenantRef={MASK} ssn: {MASK}")
+    assert redactor.redact_text("<ssn>078-05-1120</ssn>") == f"<ssn>{MASK}</ssn>"
     assert not Redactor().is_sensitive_key("customer_ssn")
 
 
@@ -513,6 +580,8 @@ FRAGMENTS = [secret for _, secret, _ in SECRETS] + [
     "password", "token", "api_key", "Authorization", "Cookie", "session_id", "author",
     "token_count", "=", ": ", ":", "'", '"', '\\"', " ", "\n", "&", "?", "@", "://", "-----",
     "example.com", "4111", "1111 ", "eyJ", "Bearer ", "Basic ", "AKIA", "ghp_", "sk-",
+    "Digest ", 'response="', "<password>", "</password>", "<", "</", "?code=", "&code=",
+    "code=", "password is ", " was ", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     MASK, "[", "]", "{", "}", ",", ";", "x", "0", "9",
 ]
 text_with_secrets = st.lists(
