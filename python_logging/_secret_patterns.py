@@ -54,7 +54,10 @@ VENDOR_TOKEN = re.compile(
 # prose intact: "the bearer of this letter", "Basic information was updated".
 AUTH_SCHEME = re.compile(
     r"(?<![A-Za-z])(?P<scheme>[Bb]earer|BEARER|[Bb]asic|BASIC)(?P<gap>[ \t]+)"
-    r"(?P<token>[A-Za-z0-9._~+/-]{4,}=*)"
+    # token68 (RFC 7235) ends at its `=` padding; text that goes on after the padding
+    # ("Bearer x/password=hunter2") is part of the same run and is kept with it, or the
+    # mask would eat the key and leave the value.
+    r"(?P<token>[A-Za-z0-9._~+/-]{4,}(?:=+[A-Za-z0-9._~+/=-]*)?)"
 )
 
 

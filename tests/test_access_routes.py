@@ -78,7 +78,7 @@ def comparable(document: dict) -> dict:
     return {key: value for key, value in document.items() if key != "@timestamp"}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(method=CLIENT_TEXTS, path=CLIENT_TEXTS, query=CLIENT_TEXTS, client=CLIENT_TEXTS,
        agent=CLIENT_TEXTS, traceparent=st.sampled_from([None, TRACEPARENT, "garbage"]),
        status=st.sampled_from([None, 200, 404, 500, 503]),
@@ -99,8 +99,8 @@ def test_the_direct_document_is_the_record_paths_document(
     # the same key order at every level, so the same bytes
     assert pipe.render(comparable(direct)) == pipe.render(comparable(recorded))
     assert direct["@timestamp"].endswith("Z") and len(direct["@timestamp"]) == 24
-    if pipeline == "redacting":  # each client text on its own (the message is a sentence)
-        line = json.dumps({key: direct.get(key) for key in ("url", "client", "user_agent")})
+    if pipeline == "redacting":
+        line = json.dumps(direct)
         assert "hunter2" not in line and "s3cr3t" not in line
         assert "abcdefghijklmnopqrstuvwxyz123456" not in line
 
