@@ -40,6 +40,10 @@ _LEVEL_NAMES = {logging.INFO: "info", logging.WARNING: "warning"}  # the access 
 _METHOD = ("http", "request", "method")
 _PATH = ("url", "path")
 _TRACE_ID = ("trace", "id")
+# The client's texts among the fields every line of a request carries (bound by the
+# middleware as context): their paths, for the voucher of those fields.
+REQUEST_TEXTS = (_METHOD, _PATH)
+REQUEST_TEXTS_WITH_TRACE = (_METHOD, _PATH, _TRACE_ID)
 _QUERY = ("url", "query")
 _CLIENT_ADDRESS = ("client", "address")
 _USER_AGENT = ("user_agent", "original")
@@ -140,7 +144,7 @@ def access_fields(
     if status.__class__ is int:
         http["response"] = {"status_code": status}
     fields["http"] = http
-    texts = [_METHOD, _PATH]
+    texts = list(REQUEST_TEXTS)
     url = fields["url"] = {"path": path if path in clean_texts else clean(path)}
     if query:
         url["query"] = query if query in clean_texts else clean(query)  # credentials masked

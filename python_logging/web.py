@@ -14,7 +14,7 @@ from contextvars import Token
 from dataclasses import dataclass
 from typing import Any
 
-from python_logging.access import log_access
+from python_logging.access import REQUEST_TEXTS, REQUEST_TEXTS_WITH_TRACE, log_access
 from python_logging.capture import capture_once, deduplicate_errors_of
 from python_logging.config import ConfigError
 from python_logging.context import enter_request, holds_only, leave_request
@@ -25,11 +25,6 @@ DEFAULT_HEADER = "X-Request-ID"
 # https://www.w3.org/TR/trace-context/#traceparent-header-field-values
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
-_METHOD = ("http", "request", "method")
-_PATH = ("url", "path")
-_TRACE_ID = ("trace", "id")
-_REQUEST_TEXTS = (_METHOD, _PATH)
-_REQUEST_TEXTS_WITH_TRACE = (_METHOD, _PATH, _TRACE_ID)
 
 
 @dataclass(frozen=True)
@@ -171,9 +166,9 @@ class ObservedRequest:
                                   "url": {"path": self.path}}
         if self.trace_id:
             fields["trace"] = {"id": self.trace_id}
-            texts = _REQUEST_TEXTS_WITH_TRACE  # all from the client: scanned like any field
+            texts = REQUEST_TEXTS_WITH_TRACE  # all from the client: scanned like any field
         else:
-            texts = _REQUEST_TEXTS
+            texts = REQUEST_TEXTS
         self._bound = TrustedFields(fields, texts)
         self.request_id, self._tokens = enter_request(self.incoming_id, self._bound)
         return self.request_id
