@@ -21,12 +21,15 @@ from python_logging.events import TrustedFields
 DEFAULT_MAX_LENGTH = 128
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]+")
 
-_request_id: ContextVar[str | None] = ContextVar("python_logging_request_id", default=None)
-# Nested ECS fields (for example {"user": {"id": "42"}}) added to every line of the context.
-_fields: ContextVar[Mapping[str, Any]] = ContextVar("python_logging_fields", default={})  # noqa: B039 - never mutated, replaced on write
-# (bound fields, voucher) while the bound fields are only those of `request_context(trusted=)`.
-_vouched: ContextVar[tuple[Mapping[str, Any], TrustedFields] | None] = ContextVar(
-    "python_logging_vouched_fields", default=None
+# The request context in one variable, so entering and leaving a request is one write
+# each: (request ID, bound fields, voucher). The bound fields are nested ECS fields (for
+# example {"user": {"id": "42"}}) added to every line of the context; the voucher is the
+# `TrustedFields` of `request_context(trusted=...)` while the bound fields are still its
+# fields, else None. A new tuple on every change, never mutated: readers may compare the
+# state by identity (the pipeline caches the mapped context that way).
+RequestState = tuple[str | None, Mapping[str, Any], TrustedFields | None]
+_state: ContextVar[RequestState] = ContextVar(
+    "python_logging_request_state", default=(None, {}, None)
 )
 _max_length = DEFAULT_MAX_LENGTH
 
@@ -70,22 +73,21 @@ class request_context(ContextDecorator, AbstractContextManager):  # used like a 
     context manager: it runs for every request, and this costs a third as much.
     """
 
-    __slots__ = ("_candidate", "_tokens", "_trusted")
+    __slots__ = ("_candidate", "_token", "_trusted")
 
     def __init__(
         self, request_id: str | None = None, *, trusted: TrustedFields | None = None
     ) -> None:
         """`trusted`: fields python_logging built itself (a middleware's), bound for the
         whole context. While nothing else is bound, the pipeline maps them the fast way
-        (only the voucher's texts are scanned, see `events.TrustedFields`); the voucher
-        covers the bound mapping by identity, so once anything else is added the whole
-        context gets the full treatment again."""
+        (only the voucher's texts are scanned, see `events.TrustedFields`); once anything
+        else is added the whole context gets the full treatment again."""
         self._candidate = request_id
         self._trusted = trusted
-        self._tokens: tuple[Token[Any], ...] = ()
+        self._token: Token[RequestState] | None = None
 
     def __enter__(self) -> str:
-        effective, self._tokens = enter_request(self._candidate, self._trusted)
+        effective, self._token = enter_request(self._candidate, self._trusted)
         return effective
 
     def _recreate_cm(self) -> request_context:
@@ -93,59 +95,51 @@ class request_context(ContextDecorator, AbstractContextManager):  # used like a 
         return request_context(self._candidate, trusted=self._trusted)
 
     def __exit__(self, *exc_info: object) -> None:
-        leave_request(self._tokens)
+        if self._token is not None:
+            _state.reset(self._token)
+            self._token = None
 
 
 def enter_request(
     candidate: str | None, trusted: TrustedFields | None = None
-) -> tuple[str, tuple[Token[Any], ...]]:
+) -> tuple[str, Token[RequestState]]:
     """`request_context(candidate, trusted=...).__enter__()` as one call, for middlewares:
-    (the effective ID, the tokens `leave_request` takes)."""
+    (the effective ID, the token `leave_request` takes)."""
     effective = valid_request_id(candidate) or new_request_id()
     if trusted is None:
-        return effective, (_request_id.set(effective), _fields.set({}), _vouched.set(None))
-    bound = dict(trusted.fields)
-    return effective, (
-        _request_id.set(effective), _fields.set(bound), _vouched.set((bound, trusted))
-    )
+        return effective, _state.set((effective, {}, None))
+    return effective, _state.set((effective, dict(trusted.fields), trusted))
 
 
-def leave_request(tokens: tuple[Token[Any], ...]) -> None:
-    id_token, fields_token, vouched_token = tokens
-    _vouched.reset(vouched_token)
-    _fields.reset(fields_token)
-    _request_id.reset(id_token)
+def leave_request(token: Token[RequestState]) -> None:
+    _state.reset(token)
 
 
-def holds_only(trusted: TrustedFields, request_id: str) -> bool:
-    """True while the current context is the one `enter_request(..., trusted)` entered
-    with `request_id`, and nothing else was bound since."""
-    vouched = _vouched.get()
-    return (
-        vouched is not None
-        and vouched[1] is trusted
-        and vouched[0] is _fields.get()
-        and _request_id.get() == request_id
-    )
+def holds_only(trusted: TrustedFields) -> bool:
+    """True while the current context is the one `enter_request(..., trusted)` entered,
+    and nothing else was bound since."""
+    return _state.get()[2] is trusted
 
 
 def current_request_id() -> str | None:
-    return _request_id.get()
+    return _state.get()[0]
 
 
 def add_context_fields(fields: Mapping[str, Any]) -> None:
     """Merge nested ECS fields into the current context (until it exits)."""
-    _fields.set(deep_merge(_fields.get(), fields))
+    request_id, bound, _voucher = _state.get()
+    _state.set((request_id, deep_merge(bound, fields), None))  # no longer all vouched for
 
 
 def context_fields() -> Mapping[str, Any]:
-    return _fields.get()
+    return _state.get()[1]
 
 
 def vouched_context() -> tuple[Mapping[str, Any], TrustedFields] | None:
-    """(bound mapping, voucher) of `request_context(trusted=...)`; the voucher covers the
-    context only while that mapping is still `context_fields()`."""
-    return _vouched.get()
+    """(bound mapping, voucher) while the bound fields are only those of
+    `request_context(trusted=...)`, else None."""
+    _request_id, bound, voucher = _state.get()
+    return None if voucher is None else (bound, voucher)
 
 
 def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

@@ -38,12 +38,10 @@ from python_logging.events import (
 from python_logging.failures import failures
 from python_logging.render import Renderer
 
-_bound_fields = context._fields.get
-_request_id = context._request_id.get
-_vouched = context.vouched_context
-# The mapped context of the current request, reused by every line until the request ID or
-# the bound fields change: (pipeline, bound fields, request ID, fragment).
-_fragment: ContextVar[tuple[Any, Any, str | None, ContextFragment] | None] = ContextVar(
+_request_state = context._state.get  # the whole state in one read, see `context._state`
+# The mapped context of the current request, reused by every line until the request
+# state changes (a new request, bound fields): (pipeline, request state, fragment).
+_fragment: ContextVar[tuple[Any, context.RequestState, ContextFragment] | None] = ContextVar(
     "python_logging_context_fragment", default=None
 )
 
@@ -168,26 +166,20 @@ class Pipeline:
 
     def context_fragment(self) -> ContextFragment:
         """The request context mapped to ECS once per request (or per change of its fields)."""
-        fields = _bound_fields()
-        request_id = _request_id()
+        state = _request_state()
         cached = _fragment.get()
-        if (
-            cached is not None
-            and cached[0] is self
-            and cached[1] is fields
-            and cached[2] is request_id
-        ):
-            return cached[3]
-        vouched = _vouched()
-        if vouched is not None and vouched[0] is fields:  # only python_logging's own fields
-            trusted = vouched[1]
+        if cached is not None and cached[0] is self and cached[1] is state:
+            return cached[2]
+        request_id, fields, voucher = state
+        if voucher is not None:  # only python_logging's own fields are bound
+            trusted = voucher
             if self._redaction is not None:
                 trusted = trusted.redacted(self._redaction.text)
             fragment = context_fragment(self.identity, trusted.fields, request_id, trusted=True)
         else:
             redacted = self._redaction.fields(fields) if fields and self._redaction else fields
             fragment = context_fragment(self.identity, redacted, request_id)
-        _fragment.set((self, fields, request_id, fragment))
+        _fragment.set((self, state, fragment))
         return fragment
 
     def event_document(self, event: LogEvent) -> dict[str, Any]:

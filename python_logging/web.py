@@ -114,7 +114,7 @@ class ObservedRequest:
     A context manager (`with request as request_id:`).
     """
 
-    __slots__ = ("_bound", "_started", "_tokens", "client", "incoming_id", "method", "path",
+    __slots__ = ("_bound", "_started", "_token", "client", "incoming_id", "method", "path",
                  "query", "request_id", "settings", "status", "trace_id", "user_agent")
 
     def __init__(
@@ -139,7 +139,7 @@ class ObservedRequest:
         self.user_agent = user_agent
         self.status: int | None = None
         self.request_id = ""
-        self._tokens: tuple[Token[Any], ...] = ()  # of the request context, while entered
+        self._token: Token[Any] | None = None  # of the request context, while entered
         self._bound: TrustedFields | None = None  # the context fields `__enter__` bound
         self._started = 0
 
@@ -170,13 +170,13 @@ class ObservedRequest:
         else:
             texts = REQUEST_TEXTS
         self._bound = TrustedFields(fields, texts)
-        self.request_id, self._tokens = enter_request(self.incoming_id, self._bound)
+        self.request_id, self._token = enter_request(self.incoming_id, self._bound)
         return self.request_id
 
     def context_unchanged(self) -> bool:
         """True while the request context holds only what `__enter__` bound: the app
         added no fields (`set_user`, `add_context_fields`) and entered no other context."""
-        return self._bound is not None and holds_only(self._bound, self.request_id)
+        return self._bound is not None and holds_only(self._bound)
 
     def response_started(self, status: int) -> None:
         self.status = status
@@ -193,6 +193,6 @@ class ObservedRequest:
             if self.path not in self.settings.exclude_paths:
                 log_access(self, time.perf_counter_ns() - self._started)
         finally:
-            if self._tokens:
-                leave_request(self._tokens)
-                self._tokens = ()
+            if self._token is not None:
+                leave_request(self._token)
+                self._token = None
