@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 
 OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
@@ -20,6 +21,10 @@ OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
 NOFOLLOW_FLAGS = OPEN_FLAGS | os.O_NOFOLLOW
 PID_BYTES = 32  # room for any pid and its newline
 _held: set[int] = set()
+# Held by `fork()` itself (see the hooks at the end) and around every change of `_held`,
+# so a child never inherits a lock file descriptor the set does not list: such a copy
+# would keep the parent's lock held for as long as the child lives.
+_fork_guard = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -40,8 +45,9 @@ def exclusive(
 
     Raises OSError when the lock file cannot be opened (for example a missing directory).
     """
-    fd = os.open(path, OPEN_FLAGS if follow_symlinks else NOFOLLOW_FLAGS, mode)
-    _held.add(fd)
+    with _fork_guard:  # no fork between the open and the add (see `_fork_guard`)
+        fd = os.open(path, OPEN_FLAGS if follow_symlinks else NOFOLLOW_FLAGS, mode)
+        _held.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -53,8 +59,9 @@ def exclusive(
             os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield fd
     finally:
-        _held.discard(fd)
-        os.close(fd)  # releases the lock once no other copy of the descriptor is open
+        with _fork_guard:
+            _held.discard(fd)
+            os.close(fd)  # releases the lock once no other copy of the descriptor is open
 
 
 def holder_pid(path: str) -> int | None:
@@ -80,6 +87,11 @@ def _close_inherited() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     _held.clear()
+    _fork_guard.release()  # acquired by the forking thread in the parent, before the fork
 
 
-os.register_at_fork(after_in_child=_close_inherited)
+os.register_at_fork(
+    before=_fork_guard.acquire,
+    after_in_parent=_fork_guard.release,
+    after_in_child=_close_inherited,
+)
