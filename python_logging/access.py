@@ -65,7 +65,7 @@ def log_access(request: ObservedRequest, duration_ns: int) -> None:
         else:
             route.write(document)
             return
-    extra, voucher = record_fields(request, duration_ns)
+    extra, voucher = record_extra(request, duration_ns)
     record = access_logger.makeRecord(
         access_logger.name, level, _ORIGIN_PATH, _ORIGIN[1], message, (), None,
         _ORIGIN_FUNCTION, extra,
@@ -73,7 +73,7 @@ def log_access(request: ObservedRequest, duration_ns: int) -> None:
     handle_vouched(access_logger, record, voucher)
 
 
-def record_fields(
+def record_extra(
     request: ObservedRequest, duration_ns: int
 ) -> tuple[dict[str, Any], TrustedFields]:
     """(`extra`, voucher) of the access record."""
@@ -153,7 +153,7 @@ def access_fields(
         fields["trace"] = {"id": clean(request.trace_id)}
         texts.append(_TRACE_ID)
     if request.client:
-        client = _client_fields.get(request.client) or client_fields(request.client)
+        client = client_fields(request.client)
         if "ip" not in client:  # an IP literal cannot hold a secret; anything else can
             client = {"address": clean(client["address"])}
             texts.append(_CLIENT_ADDRESS)

@@ -96,7 +96,7 @@ class request_context(ContextDecorator, AbstractContextManager):  # used like a 
 
     def __exit__(self, *exc_info: object) -> None:
         if self._token is not None:
-            _state.reset(self._token)
+            leave_request(self._token)
             self._token = None
 
 

@@ -56,6 +56,6 @@ class RequestIDMiddleware:
         return observed
 
     def _finish(self, request: Any, response: Any, request_id: str) -> Any:
-        request.python_logging.response_started(response.status_code)
+        request.python_logging.status = response.status_code
         response[self.settings.header] = request_id
         return response

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable, Mapping
 from contextvars import Token
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from python_logging.access import REQUEST_TEXTS, REQUEST_TEXTS_WITH_TRACE, log_access
@@ -33,7 +34,7 @@ class MiddlewareSettings:
     slow_request_ms: float | None = None
     exclude_paths: frozenset[str] = frozenset()
 
-    @property
+    @cached_property  # read for every WSGI/Django request
     def environ_key(self) -> str:
         """The header as a WSGI environ / Django META key."""
         return "HTTP_" + self.header.upper().replace("-", "_")
@@ -177,9 +178,6 @@ class ObservedRequest:
         """True while the request context holds only what `__enter__` bound: the app
         added no fields (`set_user`, `add_context_fields`) and entered no other context."""
         return self._bound is not None and holds_only(self._bound)
-
-    def response_started(self, status: int) -> None:
-        self.status = status
 
     def failed(self, exc: BaseException) -> None:
         """An uncaught exception: captured once, with the request context still bound."""

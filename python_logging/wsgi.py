@@ -33,7 +33,7 @@ class RequestIDMiddleware(WrappingMiddleware):
         header = self.settings.header
 
         def start_with_id(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
-            request.response_started(int(status.split(" ", 1)[0]))
+            request.status = int(status.split(" ", 1)[0])
             kept = [(name, value) for name, value in headers if name.lower() != header.lower()]
             return start_response(status, [*kept, (header, request_id)], exc_info)
 

@@ -90,7 +90,7 @@ def test_the_direct_document_is_the_record_paths_document(
     pipe = PIPELINES[pipeline]
     request = observed(method, path, query, client or None, agent or None, traceparent, slow_ms)
     with request:
-        request.response_started(status) if status is not None else None
+        request.status = status
         assert request.context_unchanged()
         level, message = access.access_line(request, 2_500_000)
         direct = access.direct_document(request, 2_500_000, level, message, pipe)
@@ -235,7 +235,7 @@ def test_a_handler_above_the_level_is_skipped_as_callhandlers_skips_it(only_our_
 def run_request(path="/items", status=200, **options):
     request = observed(path=path, **options)
     with request:
-        request.response_started(status)
+        request.status = status
 
 
 def written(log_file):
@@ -280,7 +280,7 @@ def test_an_app_that_binds_context_gets_it_on_the_line(only_our_handlers, direct
     request = observed()
     with alone(), request:
         set_user("42")
-        request.response_started(200)
+        request.status = 200
     [line] = written(only_our_handlers)
     assert line["user"] == {"id": "42"}
     assert direct_documents == []

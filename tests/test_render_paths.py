@@ -150,7 +150,7 @@ def test_the_trusted_channel_gives_the_full_treatments_line(
             if bound:
                 add_context_fields(bound)
             level, message = access.access_line(request, 1_000)
-            extra, voucher = access.record_fields(request, 1_000)
+            extra, voucher = access.record_extra(request, 1_000)
             record = logger.makeRecord(logger.name, level, "web.py", 1, message, (), None,
                                        "access", extra)
             handle_vouched(logger, record, voucher)

@@ -40,7 +40,7 @@ def access_fields(query=SECRET_QUERY, client="127.0.0.1", agent=SECRET_AGENT, st
     request = web.ObservedRequest(web.middleware_settings(), method="GET", path="/items",
                                   query=query, client=client, user_agent=agent)
     request.status = status
-    return access.record_fields(request, 1_234_567)
+    return access.record_extra(request, 1_234_567)
 
 
 def make_record(extra, created=1_700_000_000.25):
