@@ -80,9 +80,11 @@ class LoguruSink:
             for handler in self._record_handlers:
                 if levelno >= handler.level:
                     handler.handle(record)
+            line = None
             for handler in self._line_handlers:
                 if levelno >= handler.level:
-                    handler.write_line(self._pipeline.render_record(record))
+                    line = line or self._pipeline.render_record(record)
+                    handler.write_line(line)
             return
         line = None
         for handler in self._line_handlers:
