@@ -19,8 +19,6 @@ MIN_DOCKER = (20, 10)
 MIN_COMPOSE = (2, 20)
 # https://www.elastic.co/guide/en/elasticsearch/reference/current/vm-max-map-count.html
 MIN_MAX_MAP_COUNT = 262_144
-DEFAULT_MIN_RAM = 4 * 1024**3
-DEFAULT_MIN_DISK = 10 * 1000**3
 # Elasticsearch's low disk watermark: above it no new shard is allocated on the node.
 DISK_WATERMARK_PERCENT = 85
 # Logstash's API and Filebeat's stats are always published on 127.0.0.1 (9600, 5066); the

@@ -11,8 +11,6 @@ from rich.text import Text
 
 from elkctl.connection import ElkctlError, load_settings
 from elkctl.doctor import (
-    DEFAULT_MIN_DISK,
-    DEFAULT_MIN_RAM,
     FAIL,
     OK,
     Finding,
@@ -20,7 +18,7 @@ from elkctl.doctor import (
     gather_facts,
     stack_ports,
 )
-from elkctl.options import parsed_by
+from elkctl.options import Decorator, parsed_by
 from elkctl.tables import build_table
 from python_logging.units import parse_size
 
@@ -32,6 +30,18 @@ def findings_table(findings: list[Finding]) -> Table:
         "elkctl doctor",
         ("check", "result", "detail"),
         ((f.check, Text(f.result, RESULT_STYLES.get(f.result, "dim")), f.detail) for f in findings),
+    )
+
+
+def size_option(name: str, default: str, help_text: str) -> Decorator:
+    """A size in bytes, defaulted and shown in --help as typed (4GiB, not 4294967296)."""
+    return click.option(
+        name,
+        metavar="SIZE",
+        default=default,
+        callback=parsed_by(parse_size),
+        show_default=True,
+        help=help_text,
     )
 
 
@@ -47,20 +57,8 @@ def findings_table(findings: list[Finding]) -> Table:
 @click.option(
     "--host", help="Address the ports are published on [default: BIND_ADDRESS, 127.0.0.1]."
 )
-@click.option(
-    "--min-ram",
-    default=str(DEFAULT_MIN_RAM),
-    callback=parsed_by(parse_size),
-    show_default="4GiB",
-    help="Required available memory (e.g. 6GiB).",
-)
-@click.option(
-    "--min-disk",
-    default=str(DEFAULT_MIN_DISK),
-    callback=parsed_by(parse_size),
-    show_default="10GB",
-    help="Required free disk (e.g. 20GB).",
-)
+@size_option("--min-ram", "4GiB", "Required available memory (e.g. 6GiB).")
+@size_option("--min-disk", "10GB", "Required free disk (e.g. 20GB).")
 @click.option(
     "--disk-path",
     type=click.Path(exists=True, path_type=Path),
