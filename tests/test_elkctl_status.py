@@ -1,3 +1,4 @@
+import dataclasses
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from elkctl.health import (
     format_age,
     stream_freshness,
 )
+from elkctl.status_cmd import logstash_checks
 from tests.cli_assertions import one_line_failure
 from tests.fake_stack import FakeElasticsearch, FakeKibana
 from tests.net import free_port
@@ -135,6 +137,28 @@ def test_kibana_url_naming_elasticsearch_is_a_down_row(healthy, monkeypatch, es_
     result = run()
     assert one_line_failure(result) == "elkctl: 1 problem(s): Kibana"
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("pipelines_status", "pipelines_body", "state", "detail"),
+    [
+        (200, {"pipelines": {"main": {}}}, UP, "pipelines: main"),
+        (500, {"error": "boom"}, DOWN, "HTTP 500: boom"),
+    ],
+)
+def test_logstash_without_health_report_is_read_from_node_pipelines(
+    httpserver, elkctl_settings, pipelines_status, pipelines_body, state, detail
+):
+    # Logstash before 8.16 answers 404 for /_health_report.
+    httpserver.expect_request("/_health_report").respond_with_data("", status=404)
+    httpserver.expect_request("/_node/pipelines").respond_with_json(
+        pipelines_body, status=pipelines_status
+    )
+    settings = dataclasses.replace(
+        elkctl_settings, logstash_url=httpserver.url_for("/").rstrip("/")
+    )
+    [check] = logstash_checks(settings)
+    assert (check.component, check.state, check.detail) == ("Logstash", state, detail)
 
 
 def test_stale_stream_fails_only_with_max_age(healthy):

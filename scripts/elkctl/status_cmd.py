@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import click
 import elasticsearch
@@ -13,6 +14,7 @@ from rich.text import Text
 
 from elkctl.connection import (
     ElkctlError,
+    HttpResponse,
     KibanaClient,
     Settings,
     describe_failure,
@@ -76,23 +78,28 @@ def kibana_checks(settings: Settings) -> list[Check]:
     return [assess_kibana(response.status, response.body)]
 
 
+def assessed(
+    component: str, response: HttpResponse, assess: Callable[[dict[str, Any]], Check]
+) -> list[Check]:
+    """`assess` of a 200 JSON object; any other answer is a `down` row saying what came back."""
+    if response.status != 200 or not isinstance(response.body, dict):
+        return [Check(component, DOWN, describe_failure(response))]
+    return [assess(response.body)]
+
+
 def logstash_checks(settings: Settings) -> list[Check]:
     base = settings.logstash_url
     response = get_json(f"{base}/_health_report", settings, service="Logstash")
+    assess = assess_logstash_health
     if response.status == 404:  # Logstash older than 8.16 has no health report
         response = get_json(f"{base}/_node/pipelines", settings, service="Logstash")
-        if response.status == 200 and isinstance(response.body, dict):
-            return [assess_logstash_pipelines(response.body)]
-    if response.status != 200 or not isinstance(response.body, dict):
-        return [Check("Logstash", DOWN, describe_failure(response))]
-    return [assess_logstash_health(response.body)]
+        assess = assess_logstash_pipelines
+    return assessed("Logstash", response, assess)
 
 
 def filebeat_checks(settings: Settings) -> list[Check]:
     response = get_json(f"{settings.filebeat_url}/stats", settings, service="Filebeat")
-    if response.status != 200 or not isinstance(response.body, dict):
-        return [Check("Filebeat", DOWN, describe_failure(response))]
-    return [assess_filebeat(response.body)]
+    return assessed("Filebeat", response, assess_filebeat)
 
 
 def status_table(checks: list[Check]) -> Table:
