@@ -23,10 +23,15 @@ class Check:
         return self.state in (DOWN, STALE)
 
 
+def color_state(status: str) -> str:
+    """A green / yellow / red health status (Elasticsearch, Logstash) as a row state."""
+    return {"green": UP, "yellow": DEGRADED}.get(status, DOWN)
+
+
 def assess_elasticsearch(health: dict[str, Any], version: str) -> Check:
     """GET _cluster/health: green up, yellow degraded (usual on one node), red down."""
     status = health.get("status", "unknown")
-    state = {"green": UP, "yellow": DEGRADED}.get(status, DOWN)
+    state = color_state(status)
     detail = (
         f"{version}, health {status}, {health.get('number_of_nodes', '?')} node(s), "
         f"{health.get('unassigned_shards', '?')} unassigned shard(s)"
@@ -48,7 +53,7 @@ def assess_kibana(status_code: int, body: Any) -> Check:
 def assess_logstash_health(body: dict[str, Any]) -> Check:
     """GET :9600/_health_report: top-level `status` green / yellow / red, plus a `symptom`."""
     status = str(body.get("status", "unknown"))
-    state = {"green": UP, "yellow": DEGRADED}.get(status, DOWN)
+    state = color_state(status)
     pipelines = body.get("indicators", {}).get("pipelines", {}).get("indicators", {})
     names = ", ".join(sorted(pipelines)) or "no pipeline"
     detail = f"{status}: {body.get('symptom', '')} ({names})".replace(":  (", ": (")
