@@ -30,6 +30,9 @@ SAMPLE_FIELDS = [
     "log.level", "service.name", "user.id", "http.request.id", "log.origin.file.name",
     "log.origin.function", "labels", "@timestamp",
 ]
+# The newest event of a bucket: where a group's name, message and origin are read from.
+LATEST_SAMPLE = {"top_hits": {"size": 1, "sort": [{"@timestamp": "desc"}],
+                              "_source": {"includes": SAMPLE_FIELDS}}}
 STATE_MAPPINGS = {
     "dynamic": False,
     "properties": {
@@ -118,8 +121,7 @@ def group_aggregation(size: int, after: Mapping[str, Any] | None) -> dict[str, A
             "last": {"max": {"field": "@timestamp"}},
             "services": {"terms": {"field": "service.name", "size": 5}},
             "levels": {"terms": {"field": "log.level", "size": 10}},
-            "sample": {"top_hits": {"size": 1, "sort": [{"@timestamp": "desc"}],
-                                    "_source": {"includes": SAMPLE_FIELDS}}},
+            "sample": LATEST_SAMPLE,
         },
     }}
 
@@ -130,6 +132,11 @@ def _millis(value: float | None) -> datetime:
 
 def _bucket_keys(agg: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(str(b["key"]) for b in (agg or {}).get("buckets", []))
+
+
+def _agg_buckets(reply: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    """The buckets of aggregation `name` in a search reply ([] when it has none)."""
+    return ((reply.get("aggregations") or {}).get(name) or {}).get("buckets") or []
 
 
 def parse_group_bucket(bucket: Mapping[str, Any]) -> GroupSummary:
@@ -182,8 +189,7 @@ class ErrorStore:
             reply = self.es.search(index=EVENTS, size=0, query={"terms": {KEY: chunk}}, aggs={
                 "first_seen": {"terms": {"field": KEY, "size": len(chunk)},
                                "aggs": {"first": {"min": {"field": "@timestamp"}}}}})
-            aggs = reply.get("aggregations") or {}
-            for bucket in aggs.get("first_seen", {}).get("buckets", []):
+            for bucket in _agg_buckets(reply, "first_seen"):
                 first[str(bucket["key"])] = _millis(bucket["first"]["value"])
         return first
 
@@ -194,8 +200,7 @@ class ErrorStore:
             return {"overall": int(reply["count"])}
         reply = self.es.search(index=EVENTS, size=0, query=event_query(spec), aggs={
             "by": {"terms": {"field": field, "size": PAGE_SIZE, "min_doc_count": at_least}}})
-        buckets = (reply.get("aggregations") or {}).get("by", {}).get("buckets", [])
-        return {str(b["key"]): int(b["doc_count"]) for b in buckets}
+        return {str(b["key"]): int(b["doc_count"]) for b in _agg_buckets(reply, "by")}
 
     def latest_events(self, spec: EventFilter, size: int = 10) -> list[dict[str, Any]]:
         reply = self.es.search(index=EVENTS, size=size, query=event_query(spec),
@@ -209,14 +214,13 @@ class ErrorStore:
         reply = self.es.search(index=EVENTS, size=0, query=event_query(spec), aggs={
             "hours": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h",
                                          "min_doc_count": 0, "extended_bounds": bounds}}})
-        buckets = (reply.get("aggregations") or {}).get("hours", {}).get("buckets", [])
-        return [(_millis(b["key"]), int(b["doc_count"])) for b in buckets]
+        return [(_millis(b["key"]), int(b["doc_count"])) for b in _agg_buckets(reply, "hours")]
 
     def matching_keys(self, prefix: str) -> list[str]:
         """Up to two grouping keys starting with `prefix` (two means ambiguous)."""
         reply = self.es.search(index=EVENTS, size=0, query={"prefix": {KEY: prefix}},
                                aggs={"keys": {"terms": {"field": KEY, "size": 2}}})
-        return list(_bucket_keys((reply.get("aggregations") or {}).get("keys")))
+        return [str(b["key"]) for b in _agg_buckets(reply, "keys")]
 
     def stats(self, spec: EventFilter, top: int = 10) -> dict[str, Any]:
         """Raw daily/service/level/top-group aggregations for `errors stats`.
@@ -232,9 +236,7 @@ class ErrorStore:
             "services": {"terms": {"field": "service.name", "size": 20}},
             "levels": {"terms": {"field": "log.level", "size": 10}},
             "top": {"terms": {"field": KEY, "size": top},
-                    "aggs": {"sample": {"top_hits": {
-                        "size": 1, "sort": [{"@timestamp": "desc"}],
-                        "_source": {"includes": SAMPLE_FIELDS}}}}},
+                    "aggs": {"sample": LATEST_SAMPLE}},
         })
         return {"total": reply["hits"]["total"]["value"], **(reply.get("aggregations") or {})}
 
