@@ -100,9 +100,8 @@ def plan_elasticsearch(
     return changes
 
 
-def apply_elasticsearch(changes: Iterable[Change], store: ElasticsearchStore) -> int:
-    """Send the mutating changes in plan order; returns how many were sent."""
-    sent = 0
+def apply_elasticsearch(changes: Iterable[Change], store: ElasticsearchStore) -> None:
+    """Send the mutating changes in plan order."""
     for change in changes:
         if not change.mutates:
             continue
@@ -110,5 +109,3 @@ def apply_elasticsearch(changes: Iterable[Change], store: ElasticsearchStore) ->
             store.set_password(change.name, change.body["password"])
         else:
             store.put(change.kind, change.name, change.body)
-        sent += 1
-    return sent
