@@ -6,13 +6,13 @@ import pytest
 from elkctl.connection import ElkctlError
 from elkctl.definitions import REPO_ROOT, definitions_root, load_es_definitions, substitute
 from elkctl.es_setup import check_version, public_body
+from elkctl.health import overall_status
 from elkctl.kibana_setup import (
     build_ndjson,
     by_value_panel_references,
     import_failures,
     import_object,
     load_kibana_objects,
-    overall_status,
 )
 from elkctl.plan import CREATE, UNCHANGED, UPDATE, decide, differences
 from elkctl.waiting import Clock, Probe, wait_until

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from elkctl import ages
-from elkctl.kibana_setup import overall_of, overall_status
 from python_logging.units import format_size
 
 UP, DEGRADED, DOWN, STALE = "up", "degraded", "down", "stale"
@@ -37,6 +36,20 @@ def assess_elasticsearch(health: dict[str, Any], version: str) -> Check:
         f"{health.get('unassigned_shards', '?')} unassigned shard(s)"
     )
     return Check("Elasticsearch", state, detail)
+
+
+def overall_of(body: Any) -> dict[str, Any]:
+    """`status.overall` of a /api/status answer; {} for any other body (an error page, or
+    Elasticsearch's `{"error": ..., "status": 403}` when KIBANA_URL names the wrong port)."""
+    status = body.get("status") if isinstance(body, dict) else None
+    overall = status.get("overall") if isinstance(status, dict) else None
+    return overall if isinstance(overall, dict) else {}
+
+
+def overall_status(body: Any) -> str:
+    """`status.overall.level` (Kibana 8/9), or the older `status.overall.state`."""
+    overall = overall_of(body)
+    return str(overall.get("level") or overall.get("state") or "")
 
 
 def assess_kibana(status_code: int, body: Any) -> Check:
