@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -111,9 +112,4 @@ def _days(v: RetentionView) -> str:
 
 
 def _as_dict(v: RetentionView) -> dict:
-    return {
-        "policy": v.policy, "delete_min_age": v.delete_min_age, "days": v.days,
-        "version": v.version, "modified_date": v.modified_date,
-        "in_use_by_indices": v.in_use_by_indices,
-        "in_use_by_data_streams": v.in_use_by_data_streams,
-    }
+    return {**dataclasses.asdict(v), "days": v.days}
