@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
 
 import click
 import elasticsearch
@@ -15,6 +13,7 @@ from elkctl.cleanup.options import as_json_option
 from elkctl.cleanup.own_logging import start_own_logging
 from elkctl.cleanup.report import print_table
 from elkctl.connection import ElkctlError, Settings, elasticsearch_client, load_settings
+from elkctl.options import Decorator
 from elkctl.retention.policy import RetentionView, view, with_delete_after
 
 log = logging.getLogger("elkctl.retention")
@@ -24,7 +23,7 @@ DEFAULT_POLICY = "logs-python"
 POLICY_ENV = "ELKCTL_ILM_POLICY"
 
 
-def _policy_option(multiple: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _policy_option(multiple: bool) -> Decorator:
     return click.option(
         "--policy", "policies" if multiple else "policy", multiple=multiple, metavar="NAME",
         envvar=POLICY_ENV, default=(DEFAULT_POLICY,) if multiple else DEFAULT_POLICY,
