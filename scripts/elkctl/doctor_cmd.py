@@ -18,9 +18,8 @@ from elkctl.doctor import (
     gather_facts,
     stack_ports,
 )
-from elkctl.options import Decorator, parsed_by
+from elkctl.options import size_option
 from elkctl.tables import build_table
-from python_logging.units import parse_size
 
 RESULT_STYLES = {OK: "green", FAIL: "bold red"}
 
@@ -30,18 +29,6 @@ def findings_table(findings: list[Finding]) -> Table:
         "elkctl doctor",
         ("check", "result", "detail"),
         ((f.check, Text(f.result, RESULT_STYLES.get(f.result, "dim")), f.detail) for f in findings),
-    )
-
-
-def size_option(name: str, default: str, help_text: str) -> Decorator:
-    """A size in bytes, defaulted and shown in --help as typed (4GiB, not 4294967296)."""
-    return click.option(
-        name,
-        metavar="SIZE",
-        default=default,
-        callback=parsed_by(parse_size),
-        show_default=True,
-        help=help_text,
     )
 
 
@@ -57,8 +44,8 @@ def size_option(name: str, default: str, help_text: str) -> Decorator:
 @click.option(
     "--host", help="Address the ports are published on [default: BIND_ADDRESS, 127.0.0.1]."
 )
-@size_option("--min-ram", "4GiB", "Required available memory (e.g. 6GiB).")
-@size_option("--min-disk", "10GB", "Required free disk (e.g. 20GB).")
+@size_option("--min-ram", "Required available memory (e.g. 6GiB).", default="4GiB")
+@size_option("--min-disk", "Required free disk (e.g. 20GB).", default="10GB")
 @click.option(
     "--disk-path",
     type=click.Path(exists=True, path_type=Path),

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from python_logging.units import parse_duration
+from python_logging.units import parse_duration, parse_size
 
 T = TypeVar("T")
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]  # what click.option(...) returns
@@ -28,6 +28,18 @@ def parsed_by(
             raise click.BadParameter(str(exc)) from exc
 
     return callback
+
+
+def size_option(name: str, help_text: str, default: str | None = None) -> Decorator:
+    """A size option (5GB, 6GiB) parsed into bytes; a default is shown in --help as typed."""
+    return click.option(
+        name,
+        metavar="SIZE",
+        default=default,
+        show_default=default is not None,
+        callback=parsed_by(parse_size),
+        help=help_text,
+    )
 
 
 @dataclass(frozen=True)

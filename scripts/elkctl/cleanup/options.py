@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from elkctl.options import Decorator, parsed_by
-from python_logging.units import parse_duration, parse_size
+from elkctl.options import Decorator, parsed_by, size_option
+from python_logging.units import parse_duration
 
 
 def older_than_option(help_text: str) -> Decorator:
@@ -17,9 +17,7 @@ def older_than_option(help_text: str) -> Decorator:
 
 
 def max_total_size_option(help_text: str) -> Decorator:
-    return click.option(
-        "--max-total-size", metavar="SIZE", callback=parsed_by(parse_size), help=help_text
-    )
+    return size_option("--max-total-size", help_text)
 
 
 dry_run_option = click.option(
