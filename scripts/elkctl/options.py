@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import click
@@ -48,6 +49,10 @@ class Duration:
 
     text: str
     seconds: float
+
+    @property
+    def delta(self) -> timedelta:
+        return timedelta(seconds=self.seconds)
 
 
 def positive_duration(text: str) -> Duration:

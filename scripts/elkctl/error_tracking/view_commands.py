@@ -61,7 +61,7 @@ def list_groups(ctx: click.Context, since: Duration, service: str | None, status
                 as_json: bool) -> None:
     """Error groups seen in the window, newest first."""
     env = command_env(ctx)
-    spec = EventFilter(since=env.now - timedelta(seconds=since.seconds), until=env.now,
+    spec = EventFilter(since=env.now - since.delta, until=env.now,
                        service=service, levels=(severity.lower(),) if severity else (),
                        user=user, search=search, file=file_name, function=function)
     groups = [g for g in track(env.store, spec, env.now, 1000).groups if _wants(status, g)]
@@ -85,7 +85,7 @@ def show_group(ctx: click.Context, key: str, since: Duration, hours: int, as_jso
     """Details, latest event with stack trace, hourly histogram and recent request IDs."""
     env = command_env(ctx)
     key = full_key(env.store, key)
-    spec = EventFilter(since=env.now - timedelta(seconds=since.seconds), until=env.now, key=key)
+    spec = EventFilter(since=env.now - since.delta, until=env.now, key=key)
     groups = track(env.store, spec, env.now, 10).groups
     state = env.store.states([key]).get(key, (None, None))[0]
     events = env.store.latest_events(spec, size=10)
