@@ -86,6 +86,11 @@ def get_field(doc: Mapping[str, Any], dotted: str) -> Any:
     return None
 
 
+def event_message(doc: Mapping[str, Any]) -> Any:
+    """An error event's message: `error.message`, else the log line's `message`."""
+    return get_field(doc, "error.message") or get_field(doc, "message")
+
+
 def event_query(spec: EventFilter) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [
         {"exists": {"field": KEY}},
@@ -149,7 +154,7 @@ def parse_group_bucket(bucket: Mapping[str, Any]) -> GroupSummary:
         last_seen=_millis(bucket.get("last", {}).get("value")),
         name=get_field(source, "error.grouping_name"),
         error_type=get_field(source, "error.type"),
-        message=get_field(source, "error.message") or get_field(source, "message"),
+        message=event_message(source),
         users=int(bucket.get("users", {}).get("value") or 0),
         services=_bucket_keys(bucket.get("services")),
         severity=most_severe(_bucket_keys(bucket.get("levels"))),

@@ -22,7 +22,7 @@ from elkctl.error_tracking.cli_support import (
 )
 from elkctl.error_tracking.links import request_link
 from elkctl.error_tracking.model import GroupState, TrackedGroup
-from elkctl.error_tracking.queries import EventFilter, get_field
+from elkctl.error_tracking.queries import EventFilter, event_message, get_field
 from elkctl.error_tracking.runner import track
 from elkctl.options import Duration
 
@@ -132,7 +132,7 @@ def _show_view(key: str, groups: list[TrackedGroup], state: GroupState | None,
         latest = events[0]
         trace = get_field(latest, "error.stack_trace") or "(no stack trace)"
         title = f"Latest event {get_field(latest, '@timestamp')}"
-        message = get_field(latest, "error.message") or get_field(latest, "message") or ""
+        message = event_message(latest) or ""
         view.append(Panel(Text(f"{message}\n\n{trace}"), title=Text(title), expand=False))
     links = [(rid, request_link(env.kibana_url, rid)) for rid in request_ids]
     view.append(render.key_value_table(links, "Recent request IDs (Kibana: By request ID)")
