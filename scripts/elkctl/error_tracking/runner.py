@@ -42,6 +42,15 @@ class Tracked:
     groups: list[TrackedGroup]
     versions: dict[str, Version]
 
+    @property
+    def summaries(self) -> list[GroupSummary]:
+        return [g.summary for g in self.groups]
+
+    @property
+    def states(self) -> dict[str, GroupState]:
+        """The stored state of each group that has one."""
+        return {g.summary.key: g.state for g in self.groups if g.state is not None}
+
 
 def track(store: ErrorStore, spec: EventFilter, now: datetime, page_size: int,
           correct_first_seen: bool = False) -> Tracked:
@@ -96,8 +105,7 @@ def notify_triggers(store: ErrorStore, config: AlertsConfig, tracked: Tracked, n
                     ) -> list[Trigger]:
     cooldowns = [r.cooldown for r in config.rules if r.when == "threshold"]
     last_sent = store.recent_sends(now - timedelta(seconds=max(cooldowns, default=0)))
-    summaries = [g.summary for g in tracked.groups]
-    states = {g.summary.key: g.state for g in tracked.groups if g.state is not None}
+    summaries, states = tracked.summaries, tracked.states
     triggers: list[Trigger] = []
     for rule in config.rules:
         counts = _threshold_counts(store, rule, now) if rule.when == "threshold" else {}
@@ -157,8 +165,7 @@ def run_escalate(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_
         store.ensure_indices()
     spec = EventFilter(since=now - timedelta(seconds=window), until=now)
     tracked = track(store, spec, now, page_size, correct_first_seen=True)
-    summaries: list[GroupSummary] = [g.summary for g in tracked.groups]
-    states = {g.summary.key: g.state for g in tracked.groups if g.state is not None}
+    summaries, states = tracked.summaries, tracked.states
     triggers = due_escalations(summaries, states, config.escalation_after,
                                config.escalation_channels, now)
     if not dry_run:
