@@ -145,13 +145,19 @@ def save_changes(store: ErrorStore, tracked: Tracked, changes: dict[str, GroupSt
                               for key, state in changes.items()])
 
 
+def _track_window(store: ErrorStore, now: datetime, seconds: float, page_size: int,
+                  dry_run: bool) -> Tracked:
+    """The groups of the last `seconds`; a real run first makes sure its indices exist."""
+    if not dry_run:
+        store.ensure_indices()
+    spec = EventFilter(since=now - timedelta(seconds=seconds), until=now)
+    return track(store, spec, now, page_size, correct_first_seen=True)
+
+
 def run_notify(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_url: str, *,
                dry_run: bool = False, page_size: int = 1000,
                sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
-    if not dry_run:
-        store.ensure_indices()
-    spec = EventFilter(since=now - timedelta(seconds=config.lookback), until=now)
-    tracked = track(store, spec, now, page_size, correct_first_seen=True)
+    tracked = _track_window(store, now, config.lookback, page_size, dry_run)
     triggers = notify_triggers(store, config, tracked, now)
     if not dry_run:
         save_changes(store, tracked, state_changes(tracked.groups, config, now))
@@ -161,10 +167,7 @@ def run_notify(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_ur
 def run_escalate(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_url: str,
                  window: float, *, dry_run: bool = False, page_size: int = 1000,
                  sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
-    if not dry_run:
-        store.ensure_indices()
-    spec = EventFilter(since=now - timedelta(seconds=window), until=now)
-    tracked = track(store, spec, now, page_size, correct_first_seen=True)
+    tracked = _track_window(store, now, window, page_size, dry_run)
     summaries, states = tracked.summaries, tracked.states
     triggers = due_escalations(summaries, states, config.escalation_after,
                                config.escalation_channels, now)
