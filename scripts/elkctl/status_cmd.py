@@ -22,6 +22,7 @@ from elkctl.connection import (
     get_json,
     load_settings,
 )
+from elkctl.definitions import LOG_STREAMS
 from elkctl.errors import explain
 from elkctl.health import (
     DEGRADED,
@@ -42,7 +43,6 @@ from elkctl.tables import build_table
 from python_logging.units import parse_duration
 
 STATE_STYLES = {UP: "green", DEGRADED: "yellow", DOWN: "bold red", STALE: "bold red"}
-STREAM_PATTERN = "logs-*-*"
 
 
 def guarded(component: str, probe: Callable[[], list[Check]], es_url: str) -> list[Check]:
@@ -62,13 +62,13 @@ def elasticsearch_checks(
     version = client.info()["version"]["number"]
     checks = [assess_elasticsearch(dict(client.cluster.health()), version)]
     try:
-        stats = client.indices.data_streams_stats(name=STREAM_PATTERN)
+        stats = client.indices.data_streams_stats(name=LOG_STREAMS)
     except elasticsearch.NotFoundError:
         stats = {"data_streams": []}
     streams = stream_freshness(dict(stats))
     if not streams:
         state = STALE if max_age is not None else DEGRADED
-        checks.append(Check("data streams", state, f"no {STREAM_PATTERN} data stream yet"))
+        checks.append(Check("data streams", state, f"no {LOG_STREAMS} data stream yet"))
     checks += [assess_stream(stream, now_ms, max_age) for stream in streams]
     return checks
 

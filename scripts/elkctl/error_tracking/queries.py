@@ -16,10 +16,10 @@ from typing import Any
 import elasticsearch
 
 from elkctl.connection import ElkctlError
+from elkctl.definitions import LOG_STREAMS
 from elkctl.error_tracking.model import GroupState, GroupSummary, most_severe
 from elkctl.error_tracking.serialize import parse_time, state_from_doc, state_to_doc
 
-EVENTS = "logs-*-*"
 STATE_INDEX = "elk-error-groups"
 LEDGER_INDEX = "elk-error-notifications"
 KEY = "error.grouping_key"
@@ -176,7 +176,7 @@ class ErrorStore:
         """Pages of group summaries; any number of groups, `page_size` per request."""
         after = None
         while True:
-            reply = self.es.search(index=EVENTS, size=0, query=event_query(spec),
+            reply = self.es.search(index=LOG_STREAMS, size=0, query=event_query(spec),
                                    aggs=group_aggregation(page_size, after))
             agg = (reply.get("aggregations") or {}).get("groups") or {}
             buckets = agg.get("buckets") or []
@@ -191,7 +191,7 @@ class ErrorStore:
         first: dict[str, datetime] = {}
         for start in range(0, len(keys), PAGE_SIZE):
             chunk = list(keys[start:start + PAGE_SIZE])
-            reply = self.es.search(index=EVENTS, size=0, query={"terms": {KEY: chunk}}, aggs={
+            reply = self.es.search(index=LOG_STREAMS, size=0, query={"terms": {KEY: chunk}}, aggs={
                 "first_seen": {"terms": {"field": KEY, "size": len(chunk)},
                                "aggs": {"first": {"min": {"field": "@timestamp"}}}}})
             for bucket in _agg_buckets(reply, "first_seen"):
@@ -201,14 +201,14 @@ class ErrorStore:
     def counts(self, spec: EventFilter, field: str | None, at_least: int) -> dict[str, int]:
         """Events per value of `field` (only values with >= at_least), or in total."""
         if field is None:
-            reply = self.es.count(index=EVENTS, query=event_query(spec))
+            reply = self.es.count(index=LOG_STREAMS, query=event_query(spec))
             return {"overall": int(reply["count"])}
-        reply = self.es.search(index=EVENTS, size=0, query=event_query(spec), aggs={
+        reply = self.es.search(index=LOG_STREAMS, size=0, query=event_query(spec), aggs={
             "by": {"terms": {"field": field, "size": PAGE_SIZE, "min_doc_count": at_least}}})
         return {str(b["key"]): int(b["doc_count"]) for b in _agg_buckets(reply, "by")}
 
     def latest_events(self, spec: EventFilter, size: int = 10) -> list[dict[str, Any]]:
-        reply = self.es.search(index=EVENTS, size=size, query=event_query(spec),
+        reply = self.es.search(index=LOG_STREAMS, size=size, query=event_query(spec),
                                sort=[{"@timestamp": "desc"}], source_includes=SAMPLE_FIELDS)
         return [hit.get("_source", {}) for hit in reply["hits"]["hits"]]
 
@@ -216,14 +216,14 @@ class ErrorStore:
         """Events per hour over the whole window, empty hours included."""
         bounds = {"min": int(spec.since.timestamp() * 1000),
                   "max": int(spec.until.timestamp() * 1000) - 1}
-        reply = self.es.search(index=EVENTS, size=0, query=event_query(spec), aggs={
+        reply = self.es.search(index=LOG_STREAMS, size=0, query=event_query(spec), aggs={
             "hours": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h",
                                          "min_doc_count": 0, "extended_bounds": bounds}}})
         return [(_millis(b["key"]), int(b["doc_count"])) for b in _agg_buckets(reply, "hours")]
 
     def matching_keys(self, prefix: str) -> list[str]:
         """Up to two grouping keys starting with `prefix` (two means ambiguous)."""
-        reply = self.es.search(index=EVENTS, size=0, query={"prefix": {KEY: prefix}},
+        reply = self.es.search(index=LOG_STREAMS, size=0, query={"prefix": {KEY: prefix}},
                                aggs={"keys": {"terms": {"field": KEY, "size": 2}}})
         return [str(b["key"]) for b in _agg_buckets(reply, "keys")]
 
@@ -233,7 +233,7 @@ class ErrorStore:
         track_total_hits: without it `hits.total` stops at 10,000 (relation "gte").
         https://www.elastic.co/guide/en/elasticsearch/reference/current/search-your-data.html#track-total-hits
         """
-        reply = self.es.search(index=EVENTS, size=0, query=event_query(spec),
+        reply = self.es.search(index=LOG_STREAMS, size=0, query=event_query(spec),
                                track_total_hits=True, aggs={
             "days": {"date_histogram": {"field": "@timestamp", "calendar_interval": "1d",
                                         "min_doc_count": 0},
