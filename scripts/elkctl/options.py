@@ -31,6 +31,13 @@ def parsed_by(
     return callback
 
 
+def seconds_option(name: str, help_text: str) -> Decorator:
+    """A duration option (15m, 30d) parsed into seconds; None when not given."""
+    return click.option(
+        name, metavar="DURATION", callback=parsed_by(parse_duration), help=help_text
+    )
+
+
 def size_option(name: str, help_text: str, default: str | None = None) -> Decorator:
     """A size option (5GB, 6GiB) parsed into bytes; a default is shown in --help as typed."""
     return click.option(

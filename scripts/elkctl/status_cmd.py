@@ -38,9 +38,8 @@ from elkctl.health import (
     assess_stream,
     stream_freshness,
 )
-from elkctl.options import parsed_by
+from elkctl.options import seconds_option
 from elkctl.tables import build_table
-from python_logging.units import parse_duration
 
 STATE_STYLES = {UP: "green", DEGRADED: "yellow", DOWN: "bold red", STALE: "bold red"}
 
@@ -111,11 +110,9 @@ def status_table(checks: list[Check]) -> Table:
 
 
 @click.command("status")
-@click.option(
+@seconds_option(
     "--max-age",
-    metavar="DURATION",
-    callback=parsed_by(parse_duration),
-    help="Fail when a data stream's newest document is older (e.g. 15m). Default: report only.",
+    "Fail when a data stream's newest document is older (e.g. 15m). Default: report only.",
 )
 def status(max_age: float | None) -> None:
     """Health of Elasticsearch, Kibana, Logstash, Filebeat and ingest freshness per data stream."""

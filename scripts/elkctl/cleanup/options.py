@@ -6,14 +6,11 @@ from pathlib import Path
 
 import click
 
-from elkctl.options import Decorator, parsed_by, size_option
-from python_logging.units import parse_duration
+from elkctl.options import Decorator, seconds_option, size_option
 
 
 def older_than_option(help_text: str) -> Decorator:
-    return click.option(
-        "--older-than", metavar="DURATION", callback=parsed_by(parse_duration), help=help_text
-    )
+    return seconds_option("--older-than", help_text)
 
 
 def max_total_size_option(help_text: str) -> Decorator:
