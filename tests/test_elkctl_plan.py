@@ -4,15 +4,21 @@ from pathlib import Path
 import pytest
 
 from elkctl.connection import ElkctlError
-from elkctl.definitions import REPO_ROOT, definitions_root, load_es_definitions, substitute
+from elkctl.definitions import (
+    LOG_STREAMS,
+    REPO_ROOT,
+    definitions_root,
+    load_es_definitions,
+    substitute,
+)
 from elkctl.es_setup import check_version, public_body
+from elkctl.health import overall_status
 from elkctl.kibana_setup import (
     build_ndjson,
     by_value_panel_references,
     import_failures,
     import_object,
     load_kibana_objects,
-    overall_status,
 )
 from elkctl.plan import CREATE, UNCHANGED, UPDATE, decide, differences
 from elkctl.waiting import Clock, Probe, wait_until
@@ -74,6 +80,12 @@ def test_repository_definitions_load_in_apply_order():
         kinds, key=["ilm_policy", "component_template", "index_template", "role", "user"].index
     )
     assert "${" not in str([definition.body for definition in definitions])
+
+
+def test_log_streams_are_the_ones_the_index_template_covers():
+    path = REPO_ROOT / "elasticsearch/index_templates/logs-python.json"
+    template = json.loads(path.read_text())
+    assert template["index_patterns"] == [LOG_STREAMS]
 
 
 def test_definitions_root_can_be_chosen_and_must_exist(tmp_path):

@@ -1,3 +1,4 @@
+import dataclasses
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ from elkctl.health import (
     format_age,
     stream_freshness,
 )
+from elkctl.status_cmd import logstash_checks
 from tests.cli_assertions import one_line_failure
 from tests.fake_stack import FakeElasticsearch, FakeKibana
 from tests.net import free_port
@@ -81,12 +83,21 @@ def test_all_up_exits_zero_and_shows_every_component(healthy):
     assert "down" not in result.output
 
 
-def test_filebeat_down_fails_but_still_reports_the_rest(healthy, monkeypatch):
-    monkeypatch.setenv("FILEBEAT_HTTP_URL", closed_url())
+@pytest.mark.parametrize(
+    ("variable", "component", "still_reported"),
+    [
+        ("FILEBEAT_HTTP_URL", "Filebeat", "Elasticsearch"),
+        ("ELASTICSEARCH_URL", "Elasticsearch", "Kibana"),
+    ],
+)
+def test_a_component_down_is_a_row_and_the_rest_still_reported(
+    healthy, monkeypatch, variable, component, still_reported
+):
+    monkeypatch.setenv(variable, closed_url())
     result = run()
-    assert one_line_failure(result) == "elkctl: 1 problem(s): Filebeat"
-    assert "Elasticsearch" in result.stdout
-    assert "cannot reach Filebeat" in result.stdout
+    assert one_line_failure(result) == f"elkctl: 1 problem(s): {component}"
+    assert f"cannot reach {component}" in result.stdout
+    assert still_reported in result.stdout
 
 
 @pytest.fixture
@@ -128,12 +139,26 @@ def test_kibana_url_naming_elasticsearch_is_a_down_row(healthy, monkeypatch, es_
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_elasticsearch_down_is_a_row_not_a_traceback(healthy, monkeypatch):
-    monkeypatch.setenv("ELASTICSEARCH_URL", closed_url())
-    result = run()
-    assert one_line_failure(result) == "elkctl: 1 problem(s): Elasticsearch"
-    assert "cannot reach Elasticsearch" in result.stdout
-    assert "Kibana" in result.stdout
+@pytest.mark.parametrize(
+    ("pipelines_status", "pipelines_body", "state", "detail"),
+    [
+        (200, {"pipelines": {"main": {}}}, UP, "pipelines: main"),
+        (500, {"error": "boom"}, DOWN, "HTTP 500: boom"),
+    ],
+)
+def test_logstash_without_health_report_is_read_from_node_pipelines(
+    httpserver, elkctl_settings, pipelines_status, pipelines_body, state, detail
+):
+    # Logstash before 8.16 answers 404 for /_health_report.
+    httpserver.expect_request("/_health_report").respond_with_data("", status=404)
+    httpserver.expect_request("/_node/pipelines").respond_with_json(
+        pipelines_body, status=pipelines_status
+    )
+    settings = dataclasses.replace(
+        elkctl_settings, logstash_url=httpserver.url_for("/").rstrip("/")
+    )
+    [check] = logstash_checks(settings)
+    assert (check.component, check.state, check.detail) == ("Logstash", state, detail)
 
 
 def test_stale_stream_fails_only_with_max_age(healthy):

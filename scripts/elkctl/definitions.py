@@ -21,6 +21,9 @@ from elkctl.connection import ElkctlError
 DEFINITIONS_VARIABLE = "ELKCTL_DEFINITIONS"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
+# The data streams that elasticsearch/index_templates/logs-python.json covers: where the
+# application logs are read (status, verify, errors).
+LOG_STREAMS = "logs-*-*"
 
 # Folder under elasticsearch/ -> kind, in the order they must be applied (a template refers to
 # its policy and components, a user to its role).

@@ -19,8 +19,6 @@ MIN_DOCKER = (20, 10)
 MIN_COMPOSE = (2, 20)
 # https://www.elastic.co/guide/en/elasticsearch/reference/current/vm-max-map-count.html
 MIN_MAX_MAP_COUNT = 262_144
-DEFAULT_MIN_RAM = 4 * 1024**3
-DEFAULT_MIN_DISK = 10 * 1000**3
 # Elasticsearch's low disk watermark: above it no new shard is allocated on the node.
 DISK_WATERMARK_PERCENT = 85
 # Logstash's API and Filebeat's stats are always published on 127.0.0.1 (9600, 5066); the
@@ -70,6 +68,16 @@ def parse_version(text: str) -> tuple[int, ...] | None:
     return tuple(int(part) for part in match.groups() if part is not None) if match else None
 
 
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
+def _new_enough(text: str, minimum: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The version `text` names when it is at least `minimum` (on major.minor), else None."""
+    version = parse_version(text)
+    return version if version is not None and version[:2] >= minimum else None
+
+
 def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
     return lines[0] if lines else "no output"
@@ -81,7 +89,7 @@ def check_docker(result: CommandResult | None) -> Finding:
             "Docker",
             FAIL,
             "docker not found",
-            "install Docker Engine 20.10+: https://docs.docker.com/engine/install/",
+            f"install Docker Engine {_dotted(MIN_DOCKER)}+: https://docs.docker.com/engine/install/",
         )
     if result.returncode != 0:
         return Finding(
@@ -91,9 +99,8 @@ def check_docker(result: CommandResult | None) -> Finding:
             "start Docker (`sudo systemctl start docker`) or join the docker group "
             "(`sudo usermod -aG docker $USER`, then log in again)",
         )
-    version = parse_version(result.stdout)
-    minimum = ".".join(map(str, MIN_DOCKER))
-    if version is None or version[:2] < MIN_DOCKER:
+    if _new_enough(result.stdout, MIN_DOCKER) is None:
+        minimum = _dotted(MIN_DOCKER)
         return Finding(
             "Docker",
             FAIL,
@@ -104,7 +111,6 @@ def check_docker(result: CommandResult | None) -> Finding:
 
 
 def check_compose(result: CommandResult | None) -> Finding:
-    minimum = ".".join(map(str, MIN_COMPOSE))
     install = (
         "install the Compose v2 plugin (`docker compose`): https://docs.docker.com/compose/install/"
     )
@@ -115,15 +121,16 @@ def check_compose(result: CommandResult | None) -> Finding:
         # "unknown flag"; either way `docker compose` is unusable.
         detail = f"`docker compose version` failed: {_first_line(result.stderr)}"
         return Finding("Docker Compose", FAIL, detail, install)
-    version = parse_version(result.stdout)
-    if version is None or version[:2] < MIN_COMPOSE:
+    version = _new_enough(result.stdout, MIN_COMPOSE)
+    if version is None:
+        minimum = _dotted(MIN_COMPOSE)
         return Finding(
             "Docker Compose",
             FAIL,
             f"{result.stdout.strip() or '?'} < {minimum}",
             f"upgrade the Compose plugin to {minimum} or newer",
         )
-    return Finding("Docker Compose", OK, ".".join(map(str, version)))
+    return Finding("Docker Compose", OK, _dotted(version))
 
 
 def check_max_map_count(value: int | None) -> Finding:

@@ -11,8 +11,6 @@ from rich.text import Text
 
 from elkctl.connection import ElkctlError, load_settings
 from elkctl.doctor import (
-    DEFAULT_MIN_DISK,
-    DEFAULT_MIN_RAM,
     FAIL,
     OK,
     Finding,
@@ -20,9 +18,8 @@ from elkctl.doctor import (
     gather_facts,
     stack_ports,
 )
-from elkctl.options import parsed_by
+from elkctl.options import size_option
 from elkctl.tables import build_table
-from python_logging.units import parse_size
 
 RESULT_STYLES = {OK: "green", FAIL: "bold red"}
 
@@ -47,20 +44,8 @@ def findings_table(findings: list[Finding]) -> Table:
 @click.option(
     "--host", help="Address the ports are published on [default: BIND_ADDRESS, 127.0.0.1]."
 )
-@click.option(
-    "--min-ram",
-    default=str(DEFAULT_MIN_RAM),
-    callback=parsed_by(parse_size),
-    show_default="4GiB",
-    help="Required available memory (e.g. 6GiB).",
-)
-@click.option(
-    "--min-disk",
-    default=str(DEFAULT_MIN_DISK),
-    callback=parsed_by(parse_size),
-    show_default="10GB",
-    help="Required free disk (e.g. 20GB).",
-)
+@size_option("--min-ram", "Required available memory (e.g. 6GiB).", default="4GiB")
+@size_option("--min-disk", "Required free disk (e.g. 20GB).", default="10GB")
 @click.option(
     "--disk-path",
     type=click.Path(exists=True, path_type=Path),

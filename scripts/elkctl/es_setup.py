@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import elastic_transport
@@ -80,10 +81,8 @@ def plan_user(
         return [password_change(store, definition.name, password)]
     desired = public_body(definition.body)
     change = decide("user", definition.name, desired, store.get("user", definition.name))
-    if change.action == CREATE:
-        return [
-            Change("user", definition.name, CREATE, "missing", {**desired, "password": password})
-        ]
+    if change.action == CREATE:  # a new user is created with its password in one request
+        return [replace(change, body={**change.body, "password": password})]
     return [change, password_change(store, definition.name, password)]
 
 
@@ -101,9 +100,8 @@ def plan_elasticsearch(
     return changes
 
 
-def apply_elasticsearch(changes: Iterable[Change], store: ElasticsearchStore) -> int:
-    """Send the mutating changes in plan order; returns how many were sent."""
-    sent = 0
+def apply_elasticsearch(changes: Iterable[Change], store: ElasticsearchStore) -> None:
+    """Send the mutating changes in plan order."""
     for change in changes:
         if not change.mutates:
             continue
@@ -111,5 +109,3 @@ def apply_elasticsearch(changes: Iterable[Change], store: ElasticsearchStore) ->
             store.set_password(change.name, change.body["password"])
         else:
             store.put(change.kind, change.name, change.body)
-        sent += 1
-    return sent

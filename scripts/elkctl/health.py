@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from elkctl import ages
-from elkctl.kibana_setup import overall_of, overall_status
 from python_logging.units import format_size
 
 UP, DEGRADED, DOWN, STALE = "up", "degraded", "down", "stale"
@@ -23,15 +22,34 @@ class Check:
         return self.state in (DOWN, STALE)
 
 
+def color_state(status: str) -> str:
+    """A green / yellow / red health status (Elasticsearch, Logstash) as a row state."""
+    return {"green": UP, "yellow": DEGRADED}.get(status, DOWN)
+
+
 def assess_elasticsearch(health: dict[str, Any], version: str) -> Check:
     """GET _cluster/health: green up, yellow degraded (usual on one node), red down."""
     status = health.get("status", "unknown")
-    state = {"green": UP, "yellow": DEGRADED}.get(status, DOWN)
+    state = color_state(status)
     detail = (
         f"{version}, health {status}, {health.get('number_of_nodes', '?')} node(s), "
         f"{health.get('unassigned_shards', '?')} unassigned shard(s)"
     )
     return Check("Elasticsearch", state, detail)
+
+
+def overall_of(body: Any) -> dict[str, Any]:
+    """`status.overall` of a /api/status answer; {} for any other body (an error page, or
+    Elasticsearch's `{"error": ..., "status": 403}` when KIBANA_URL names the wrong port)."""
+    status = body.get("status") if isinstance(body, dict) else None
+    overall = status.get("overall") if isinstance(status, dict) else None
+    return overall if isinstance(overall, dict) else {}
+
+
+def overall_status(body: Any) -> str:
+    """`status.overall.level` (Kibana 8/9), or the older `status.overall.state`."""
+    overall = overall_of(body)
+    return str(overall.get("level") or overall.get("state") or "")
 
 
 def assess_kibana(status_code: int, body: Any) -> Check:
@@ -48,7 +66,7 @@ def assess_kibana(status_code: int, body: Any) -> Check:
 def assess_logstash_health(body: dict[str, Any]) -> Check:
     """GET :9600/_health_report: top-level `status` green / yellow / red, plus a `symptom`."""
     status = str(body.get("status", "unknown"))
-    state = {"green": UP, "yellow": DEGRADED}.get(status, DOWN)
+    state = color_state(status)
     pipelines = body.get("indicators", {}).get("pipelines", {}).get("indicators", {})
     names = ", ".join(sorted(pipelines)) or "no pipeline"
     detail = f"{status}: {body.get('symptom', '')} ({names})".replace(":  (", ": (")

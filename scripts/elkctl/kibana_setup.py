@@ -14,6 +14,7 @@ from typing import Any
 
 from elkctl.connection import ElkctlError, EndpointUnreachable, KibanaClient, KibanaError
 from elkctl.definitions import read_json, read_text
+from elkctl.health import overall_status
 from elkctl.waiting import Clock, Probe, wait_until
 
 # Import order: what is referred to comes first.
@@ -114,20 +115,6 @@ def kibana_probe(kibana: KibanaClient) -> Probe[str]:
     if response.status == 200 and overall in READY_LEVELS:
         return Probe(value=overall)
     return Probe(reason=f"HTTP {response.status}, status {overall or 'unknown'}")
-
-
-def overall_of(body: Any) -> dict[str, Any]:
-    """`status.overall` of a /api/status answer; {} for any other body (an error page, or
-    Elasticsearch's `{"error": ..., "status": 403}` when KIBANA_URL names the wrong port)."""
-    status = body.get("status") if isinstance(body, dict) else None
-    overall = status.get("overall") if isinstance(status, dict) else None
-    return overall if isinstance(overall, dict) else {}
-
-
-def overall_status(body: Any) -> str:
-    """`status.overall.level` (Kibana 8/9), or the older `status.overall.state`."""
-    overall = overall_of(body)
-    return str(overall.get("level") or overall.get("state") or "")
 
 
 def import_failures(summary: dict[str, Any]) -> list[str]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import click
 
-from python_logging.units import parse_duration
+from python_logging.units import parse_duration, parse_size
 
 T = TypeVar("T")
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]  # what click.option(...) returns
@@ -30,12 +31,35 @@ def parsed_by(
     return callback
 
 
+def seconds_option(name: str, help_text: str) -> Decorator:
+    """A duration option (15m, 30d) parsed into seconds; None when not given."""
+    return click.option(
+        name, metavar="DURATION", callback=parsed_by(parse_duration), help=help_text
+    )
+
+
+def size_option(name: str, help_text: str, default: str | None = None) -> Decorator:
+    """A size option (5GB, 6GiB) parsed into bytes; a default is shown in --help as typed."""
+    return click.option(
+        name,
+        metavar="SIZE",
+        default=default,
+        show_default=default is not None,
+        callback=parsed_by(parse_size),
+        help=help_text,
+    )
+
+
 @dataclass(frozen=True)
 class Duration:
     """A duration option as typed (titles say `last 24h`, not `last 86400s`) and in seconds."""
 
     text: str
     seconds: float
+
+    @property
+    def delta(self) -> timedelta:
+        return timedelta(seconds=self.seconds)
 
 
 def positive_duration(text: str) -> Duration:

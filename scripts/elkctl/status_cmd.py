@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import click
 import elasticsearch
@@ -13,6 +14,7 @@ from rich.text import Text
 
 from elkctl.connection import (
     ElkctlError,
+    HttpResponse,
     KibanaClient,
     Settings,
     describe_failure,
@@ -20,6 +22,7 @@ from elkctl.connection import (
     get_json,
     load_settings,
 )
+from elkctl.definitions import LOG_STREAMS
 from elkctl.errors import explain
 from elkctl.health import (
     DEGRADED,
@@ -35,12 +38,10 @@ from elkctl.health import (
     assess_stream,
     stream_freshness,
 )
-from elkctl.options import parsed_by
+from elkctl.options import seconds_option
 from elkctl.tables import build_table
-from python_logging.units import parse_duration
 
 STATE_STYLES = {UP: "green", DEGRADED: "yellow", DOWN: "bold red", STALE: "bold red"}
-STREAM_PATTERN = "logs-*-*"
 
 
 def guarded(component: str, probe: Callable[[], list[Check]], es_url: str) -> list[Check]:
@@ -60,13 +61,13 @@ def elasticsearch_checks(
     version = client.info()["version"]["number"]
     checks = [assess_elasticsearch(dict(client.cluster.health()), version)]
     try:
-        stats = client.indices.data_streams_stats(name=STREAM_PATTERN)
+        stats = client.indices.data_streams_stats(name=LOG_STREAMS)
     except elasticsearch.NotFoundError:
         stats = {"data_streams": []}
     streams = stream_freshness(dict(stats))
     if not streams:
         state = STALE if max_age is not None else DEGRADED
-        checks.append(Check("data streams", state, f"no {STREAM_PATTERN} data stream yet"))
+        checks.append(Check("data streams", state, f"no {LOG_STREAMS} data stream yet"))
     checks += [assess_stream(stream, now_ms, max_age) for stream in streams]
     return checks
 
@@ -76,23 +77,28 @@ def kibana_checks(settings: Settings) -> list[Check]:
     return [assess_kibana(response.status, response.body)]
 
 
+def assessed(
+    component: str, response: HttpResponse, assess: Callable[[dict[str, Any]], Check]
+) -> list[Check]:
+    """`assess` of a 200 JSON object; any other answer is a `down` row saying what came back."""
+    if response.status != 200 or not isinstance(response.body, dict):
+        return [Check(component, DOWN, describe_failure(response))]
+    return [assess(response.body)]
+
+
 def logstash_checks(settings: Settings) -> list[Check]:
     base = settings.logstash_url
     response = get_json(f"{base}/_health_report", settings, service="Logstash")
+    assess = assess_logstash_health
     if response.status == 404:  # Logstash older than 8.16 has no health report
         response = get_json(f"{base}/_node/pipelines", settings, service="Logstash")
-        if response.status == 200 and isinstance(response.body, dict):
-            return [assess_logstash_pipelines(response.body)]
-    if response.status != 200 or not isinstance(response.body, dict):
-        return [Check("Logstash", DOWN, describe_failure(response))]
-    return [assess_logstash_health(response.body)]
+        assess = assess_logstash_pipelines
+    return assessed("Logstash", response, assess)
 
 
 def filebeat_checks(settings: Settings) -> list[Check]:
     response = get_json(f"{settings.filebeat_url}/stats", settings, service="Filebeat")
-    if response.status != 200 or not isinstance(response.body, dict):
-        return [Check("Filebeat", DOWN, describe_failure(response))]
-    return [assess_filebeat(response.body)]
+    return assessed("Filebeat", response, assess_filebeat)
 
 
 def status_table(checks: list[Check]) -> Table:
@@ -104,11 +110,9 @@ def status_table(checks: list[Check]) -> Table:
 
 
 @click.command("status")
-@click.option(
+@seconds_option(
     "--max-age",
-    metavar="DURATION",
-    callback=parsed_by(parse_duration),
-    help="Fail when a data stream's newest document is older (e.g. 15m). Default: report only.",
+    "Fail when a data stream's newest document is older (e.g. 15m). Default: report only.",
 )
 def status(max_age: float | None) -> None:
     """Health of Elasticsearch, Kibana, Logstash, Filebeat and ingest freshness per data stream."""

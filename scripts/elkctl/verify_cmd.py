@@ -13,12 +13,11 @@ import elasticsearch
 from rich.console import Console
 
 from elkctl.connection import ElkctlError, elasticsearch_client, load_settings
+from elkctl.definitions import LOG_STREAMS
 from elkctl.waiting import Clock, Probe, wait_until
 from python_logging import ConfigError, LoggingConfig, setup_logging
 from python_logging.config import load_config
 from python_logging.naming import active_name
-
-SEARCH_PATTERN = "logs-*-*"
 
 
 def new_marker() -> str:
@@ -107,10 +106,10 @@ def _tail(path: Path, size: int = 65536) -> str:
 def search_probe(client: elasticsearch.Elasticsearch, marker: str) -> Probe[dict[str, Any]]:
     try:
         response = client.search(
-            index=SEARCH_PATTERN, query={"match_phrase": {"message": marker}}, size=1
+            index=LOG_STREAMS, query={"match_phrase": {"message": marker}}, size=1
         )
     except elasticsearch.NotFoundError:
-        return Probe(reason=f"no {SEARCH_PATTERN} data stream yet")
+        return Probe(reason=f"no {LOG_STREAMS} data stream yet")
     hits = response["hits"]["hits"]
     return Probe(value=hits[0]) if hits else Probe(reason="line not searchable yet")
 
@@ -144,7 +143,7 @@ def verify(log_dir: Path | None, service: str, environment: str | None, timeout:
     marker = new_marker()
     path = write_marker_line(log_dir, service, environment, marker)
     started = clock.now()
-    console.print(f"Wrote {marker} to {path}; waiting for it in {SEARCH_PATTERN} ...")
+    console.print(f"Wrote {marker} to {path}; waiting for it in {LOG_STREAMS} ...")
     try:
         hit = wait_until(
             lambda: search_probe(client, marker),

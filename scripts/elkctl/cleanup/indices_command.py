@@ -107,7 +107,9 @@ def indices_command(
         if doomed and not yes:
             _confirm(doomed)
         outcome = delete_indices(es, [d.name for d in doomed], settings.elasticsearch_url)
-        freed = sum(d.size_bytes for d in doomed if d.name in set(outcome.deleted))
+        deleted_names = set(outcome.deleted)
+        deleted = [d for d in doomed if d.name in deleted_names]
+        freed = sum(d.size_bytes for d in deleted)
         summary.update(
             deleted=len(outcome.deleted), failed=len(outcome.failed), bytes_freed=freed,
             remaining_bytes=summary["remaining_bytes"] - freed,
@@ -115,9 +117,7 @@ def indices_command(
         )
         finish_run(
             summary, outcome.failed, "indices", as_json=as_json, verbose=verbose,
-            show_deleted=lambda: _table(
-                "Deleted indices", [d for d in doomed if d.name in set(outcome.deleted)]
-            ),
+            show_deleted=lambda: _table("Deleted indices", deleted),
         )
 
 

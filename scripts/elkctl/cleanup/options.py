@@ -6,20 +6,15 @@ from pathlib import Path
 
 import click
 
-from elkctl.options import Decorator, parsed_by
-from python_logging.units import parse_duration, parse_size
+from elkctl.options import Decorator, seconds_option, size_option
 
 
 def older_than_option(help_text: str) -> Decorator:
-    return click.option(
-        "--older-than", metavar="DURATION", callback=parsed_by(parse_duration), help=help_text
-    )
+    return seconds_option("--older-than", help_text)
 
 
 def max_total_size_option(help_text: str) -> Decorator:
-    return click.option(
-        "--max-total-size", metavar="SIZE", callback=parsed_by(parse_size), help=help_text
-    )
+    return size_option("--max-total-size", help_text)
 
 
 dry_run_option = click.option(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -92,7 +91,7 @@ def summary(ctx: click.Context, since: Duration, send: bool, config_path: Path |
         if not config.summary_channels:
             raise ElkctlError(f"{config_path}: summary.channels is empty; nothing to send to")
     env = command_env(ctx)
-    start = env.now - timedelta(seconds=since.seconds)
+    start = env.now - since.delta
     spec = EventFilter(since=start, until=env.now)
     tracked = track(env.store, spec, env.now, 1000, correct_first_seen=True)
     digest = build_digest(tracked.groups, start, env.now)

@@ -16,10 +16,10 @@ from typing import Any
 import elasticsearch
 
 from elkctl.connection import ElkctlError
+from elkctl.definitions import LOG_STREAMS
 from elkctl.error_tracking.model import GroupState, GroupSummary, most_severe
 from elkctl.error_tracking.serialize import parse_time, state_from_doc, state_to_doc
 
-EVENTS = "logs-*-*"
 STATE_INDEX = "elk-error-groups"
 LEDGER_INDEX = "elk-error-notifications"
 KEY = "error.grouping_key"
@@ -30,6 +30,9 @@ SAMPLE_FIELDS = [
     "log.level", "service.name", "user.id", "http.request.id", "log.origin.file.name",
     "log.origin.function", "labels", "@timestamp",
 ]
+# The newest event of a bucket: where a group's name, message and origin are read from.
+LATEST_SAMPLE = {"top_hits": {"size": 1, "sort": [{"@timestamp": "desc"}],
+                              "_source": {"includes": SAMPLE_FIELDS}}}
 STATE_MAPPINGS = {
     "dynamic": False,
     "properties": {
@@ -83,6 +86,11 @@ def get_field(doc: Mapping[str, Any], dotted: str) -> Any:
     return None
 
 
+def event_message(doc: Mapping[str, Any]) -> Any:
+    """An error event's message: `error.message`, else the log line's `message`."""
+    return get_field(doc, "error.message") or get_field(doc, "message")
+
+
 def event_query(spec: EventFilter) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [
         {"exists": {"field": KEY}},
@@ -118,8 +126,7 @@ def group_aggregation(size: int, after: Mapping[str, Any] | None) -> dict[str, A
             "last": {"max": {"field": "@timestamp"}},
             "services": {"terms": {"field": "service.name", "size": 5}},
             "levels": {"terms": {"field": "log.level", "size": 10}},
-            "sample": {"top_hits": {"size": 1, "sort": [{"@timestamp": "desc"}],
-                                    "_source": {"includes": SAMPLE_FIELDS}}},
+            "sample": LATEST_SAMPLE,
         },
     }}
 
@@ -132,6 +139,11 @@ def _bucket_keys(agg: Mapping[str, Any] | None) -> tuple[str, ...]:
     return tuple(str(b["key"]) for b in (agg or {}).get("buckets", []))
 
 
+def _agg_buckets(reply: Mapping[str, Any], name: str) -> list[dict[str, Any]]:
+    """The buckets of aggregation `name` in a search reply ([] when it has none)."""
+    return ((reply.get("aggregations") or {}).get(name) or {}).get("buckets") or []
+
+
 def parse_group_bucket(bucket: Mapping[str, Any]) -> GroupSummary:
     hits = bucket.get("sample", {}).get("hits", {}).get("hits", [])
     source = hits[0].get("_source", {}) if hits else {}
@@ -142,7 +154,7 @@ def parse_group_bucket(bucket: Mapping[str, Any]) -> GroupSummary:
         last_seen=_millis(bucket.get("last", {}).get("value")),
         name=get_field(source, "error.grouping_name"),
         error_type=get_field(source, "error.type"),
-        message=get_field(source, "error.message") or get_field(source, "message"),
+        message=event_message(source),
         users=int(bucket.get("users", {}).get("value") or 0),
         services=_bucket_keys(bucket.get("services")),
         severity=most_severe(_bucket_keys(bucket.get("levels"))),
@@ -164,7 +176,7 @@ class ErrorStore:
         """Pages of group summaries; any number of groups, `page_size` per request."""
         after = None
         while True:
-            reply = self.es.search(index=EVENTS, size=0, query=event_query(spec),
+            reply = self.es.search(index=LOG_STREAMS, size=0, query=event_query(spec),
                                    aggs=group_aggregation(page_size, after))
             agg = (reply.get("aggregations") or {}).get("groups") or {}
             buckets = agg.get("buckets") or []
@@ -179,26 +191,24 @@ class ErrorStore:
         first: dict[str, datetime] = {}
         for start in range(0, len(keys), PAGE_SIZE):
             chunk = list(keys[start:start + PAGE_SIZE])
-            reply = self.es.search(index=EVENTS, size=0, query={"terms": {KEY: chunk}}, aggs={
+            reply = self.es.search(index=LOG_STREAMS, size=0, query={"terms": {KEY: chunk}}, aggs={
                 "first_seen": {"terms": {"field": KEY, "size": len(chunk)},
                                "aggs": {"first": {"min": {"field": "@timestamp"}}}}})
-            aggs = reply.get("aggregations") or {}
-            for bucket in aggs.get("first_seen", {}).get("buckets", []):
+            for bucket in _agg_buckets(reply, "first_seen"):
                 first[str(bucket["key"])] = _millis(bucket["first"]["value"])
         return first
 
     def counts(self, spec: EventFilter, field: str | None, at_least: int) -> dict[str, int]:
         """Events per value of `field` (only values with >= at_least), or in total."""
         if field is None:
-            reply = self.es.count(index=EVENTS, query=event_query(spec))
+            reply = self.es.count(index=LOG_STREAMS, query=event_query(spec))
             return {"overall": int(reply["count"])}
-        reply = self.es.search(index=EVENTS, size=0, query=event_query(spec), aggs={
+        reply = self.es.search(index=LOG_STREAMS, size=0, query=event_query(spec), aggs={
             "by": {"terms": {"field": field, "size": PAGE_SIZE, "min_doc_count": at_least}}})
-        buckets = (reply.get("aggregations") or {}).get("by", {}).get("buckets", [])
-        return {str(b["key"]): int(b["doc_count"]) for b in buckets}
+        return {str(b["key"]): int(b["doc_count"]) for b in _agg_buckets(reply, "by")}
 
     def latest_events(self, spec: EventFilter, size: int = 10) -> list[dict[str, Any]]:
-        reply = self.es.search(index=EVENTS, size=size, query=event_query(spec),
+        reply = self.es.search(index=LOG_STREAMS, size=size, query=event_query(spec),
                                sort=[{"@timestamp": "desc"}], source_includes=SAMPLE_FIELDS)
         return [hit.get("_source", {}) for hit in reply["hits"]["hits"]]
 
@@ -206,17 +216,16 @@ class ErrorStore:
         """Events per hour over the whole window, empty hours included."""
         bounds = {"min": int(spec.since.timestamp() * 1000),
                   "max": int(spec.until.timestamp() * 1000) - 1}
-        reply = self.es.search(index=EVENTS, size=0, query=event_query(spec), aggs={
+        reply = self.es.search(index=LOG_STREAMS, size=0, query=event_query(spec), aggs={
             "hours": {"date_histogram": {"field": "@timestamp", "fixed_interval": "1h",
                                          "min_doc_count": 0, "extended_bounds": bounds}}})
-        buckets = (reply.get("aggregations") or {}).get("hours", {}).get("buckets", [])
-        return [(_millis(b["key"]), int(b["doc_count"])) for b in buckets]
+        return [(_millis(b["key"]), int(b["doc_count"])) for b in _agg_buckets(reply, "hours")]
 
     def matching_keys(self, prefix: str) -> list[str]:
         """Up to two grouping keys starting with `prefix` (two means ambiguous)."""
-        reply = self.es.search(index=EVENTS, size=0, query={"prefix": {KEY: prefix}},
+        reply = self.es.search(index=LOG_STREAMS, size=0, query={"prefix": {KEY: prefix}},
                                aggs={"keys": {"terms": {"field": KEY, "size": 2}}})
-        return list(_bucket_keys((reply.get("aggregations") or {}).get("keys")))
+        return [str(b["key"]) for b in _agg_buckets(reply, "keys")]
 
     def stats(self, spec: EventFilter, top: int = 10) -> dict[str, Any]:
         """Raw daily/service/level/top-group aggregations for `errors stats`.
@@ -224,7 +233,7 @@ class ErrorStore:
         track_total_hits: without it `hits.total` stops at 10,000 (relation "gte").
         https://www.elastic.co/guide/en/elasticsearch/reference/current/search-your-data.html#track-total-hits
         """
-        reply = self.es.search(index=EVENTS, size=0, query=event_query(spec),
+        reply = self.es.search(index=LOG_STREAMS, size=0, query=event_query(spec),
                                track_total_hits=True, aggs={
             "days": {"date_histogram": {"field": "@timestamp", "calendar_interval": "1d",
                                         "min_doc_count": 0},
@@ -232,9 +241,7 @@ class ErrorStore:
             "services": {"terms": {"field": "service.name", "size": 20}},
             "levels": {"terms": {"field": "log.level", "size": 10}},
             "top": {"terms": {"field": KEY, "size": top},
-                    "aggs": {"sample": {"top_hits": {
-                        "size": 1, "sort": [{"@timestamp": "desc"}],
-                        "_source": {"includes": SAMPLE_FIELDS}}}}},
+                    "aggs": {"sample": LATEST_SAMPLE}},
         })
         return {"total": reply["hits"]["total"]["value"], **(reply.get("aggregations") or {})}
 

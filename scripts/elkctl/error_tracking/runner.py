@@ -42,6 +42,15 @@ class Tracked:
     groups: list[TrackedGroup]
     versions: dict[str, Version]
 
+    @property
+    def summaries(self) -> list[GroupSummary]:
+        return [g.summary for g in self.groups]
+
+    @property
+    def states(self) -> dict[str, GroupState]:
+        """The stored state of each group that has one."""
+        return {g.summary.key: g.state for g in self.groups if g.state is not None}
+
 
 def track(store: ErrorStore, spec: EventFilter, now: datetime, page_size: int,
           correct_first_seen: bool = False) -> Tracked:
@@ -96,8 +105,7 @@ def notify_triggers(store: ErrorStore, config: AlertsConfig, tracked: Tracked, n
                     ) -> list[Trigger]:
     cooldowns = [r.cooldown for r in config.rules if r.when == "threshold"]
     last_sent = store.recent_sends(now - timedelta(seconds=max(cooldowns, default=0)))
-    summaries = [g.summary for g in tracked.groups]
-    states = {g.summary.key: g.state for g in tracked.groups if g.state is not None}
+    summaries, states = tracked.summaries, tracked.states
     triggers: list[Trigger] = []
     for rule in config.rules:
         counts = _threshold_counts(store, rule, now) if rule.when == "threshold" else {}
@@ -137,13 +145,19 @@ def save_changes(store: ErrorStore, tracked: Tracked, changes: dict[str, GroupSt
                               for key, state in changes.items()])
 
 
+def _track_window(store: ErrorStore, now: datetime, seconds: float, page_size: int,
+                  dry_run: bool) -> Tracked:
+    """The groups of the last `seconds`; a real run first makes sure its indices exist."""
+    if not dry_run:
+        store.ensure_indices()
+    spec = EventFilter(since=now - timedelta(seconds=seconds), until=now)
+    return track(store, spec, now, page_size, correct_first_seen=True)
+
+
 def run_notify(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_url: str, *,
                dry_run: bool = False, page_size: int = 1000,
                sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
-    if not dry_run:
-        store.ensure_indices()
-    spec = EventFilter(since=now - timedelta(seconds=config.lookback), until=now)
-    tracked = track(store, spec, now, page_size, correct_first_seen=True)
+    tracked = _track_window(store, now, config.lookback, page_size, dry_run)
     triggers = notify_triggers(store, config, tracked, now)
     if not dry_run:
         save_changes(store, tracked, state_changes(tracked.groups, config, now))
@@ -153,12 +167,8 @@ def run_notify(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_ur
 def run_escalate(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_url: str,
                  window: float, *, dry_run: bool = False, page_size: int = 1000,
                  sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
-    if not dry_run:
-        store.ensure_indices()
-    spec = EventFilter(since=now - timedelta(seconds=window), until=now)
-    tracked = track(store, spec, now, page_size, correct_first_seen=True)
-    summaries: list[GroupSummary] = [g.summary for g in tracked.groups]
-    states = {g.summary.key: g.state for g in tracked.groups if g.state is not None}
+    tracked = _track_window(store, now, window, page_size, dry_run)
+    summaries, states = tracked.summaries, tracked.states
     triggers = due_escalations(summaries, states, config.escalation_after,
                                config.escalation_channels, now)
     if not dry_run:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import click
 
@@ -56,7 +56,7 @@ def ignore(ctx: click.Context, key: str, by: str | None, note: str | None,
            until: Duration | None) -> None:
     """Silence a group (no alerts, hidden from the default list), optionally for a while."""
     _triage(ctx, key, lambda s, now: model.ignore(
-        s, now, by, note, now + timedelta(seconds=until.seconds) if until else None))
+        s, now, by, note, now + until.delta if until else None))
 
 
 @triage_command("reopen")

@@ -22,7 +22,7 @@ from elkctl.error_tracking.cli_support import (
 )
 from elkctl.error_tracking.links import request_link
 from elkctl.error_tracking.model import GroupState, TrackedGroup
-from elkctl.error_tracking.queries import EventFilter, get_field
+from elkctl.error_tracking.queries import EventFilter, event_message, get_field
 from elkctl.error_tracking.runner import track
 from elkctl.options import Duration
 
@@ -61,7 +61,7 @@ def list_groups(ctx: click.Context, since: Duration, service: str | None, status
                 as_json: bool) -> None:
     """Error groups seen in the window, newest first."""
     env = command_env(ctx)
-    spec = EventFilter(since=env.now - timedelta(seconds=since.seconds), until=env.now,
+    spec = EventFilter(since=env.now - since.delta, until=env.now,
                        service=service, levels=(severity.lower(),) if severity else (),
                        user=user, search=search, file=file_name, function=function)
     groups = [g for g in track(env.store, spec, env.now, 1000).groups if _wants(status, g)]
@@ -85,7 +85,7 @@ def show_group(ctx: click.Context, key: str, since: Duration, hours: int, as_jso
     """Details, latest event with stack trace, hourly histogram and recent request IDs."""
     env = command_env(ctx)
     key = full_key(env.store, key)
-    spec = EventFilter(since=env.now - timedelta(seconds=since.seconds), until=env.now, key=key)
+    spec = EventFilter(since=env.now - since.delta, until=env.now, key=key)
     groups = track(env.store, spec, env.now, 10).groups
     state = env.store.states([key]).get(key, (None, None))[0]
     events = env.store.latest_events(spec, size=10)
@@ -132,7 +132,7 @@ def _show_view(key: str, groups: list[TrackedGroup], state: GroupState | None,
         latest = events[0]
         trace = get_field(latest, "error.stack_trace") or "(no stack trace)"
         title = f"Latest event {get_field(latest, '@timestamp')}"
-        message = get_field(latest, "error.message") or get_field(latest, "message") or ""
+        message = event_message(latest) or ""
         view.append(Panel(Text(f"{message}\n\n{trace}"), title=Text(title), expand=False))
     links = [(rid, request_link(env.kibana_url, rid)) for rid in request_ids]
     view.append(render.key_value_table(links, "Recent request IDs (Kibana: By request ID)")

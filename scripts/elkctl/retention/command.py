@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
 
 import click
 import elasticsearch
@@ -14,6 +13,7 @@ from elkctl.cleanup.options import as_json_option
 from elkctl.cleanup.own_logging import start_own_logging
 from elkctl.cleanup.report import print_table
 from elkctl.connection import ElkctlError, Settings, elasticsearch_client, load_settings
+from elkctl.options import Decorator
 from elkctl.retention.policy import RetentionView, view, with_delete_after
 
 log = logging.getLogger("elkctl.retention")
@@ -23,7 +23,7 @@ DEFAULT_POLICY = "logs-python"
 POLICY_ENV = "ELKCTL_ILM_POLICY"
 
 
-def _policy_option(multiple: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _policy_option(multiple: bool) -> Decorator:
     return click.option(
         "--policy", "policies" if multiple else "policy", multiple=multiple, metavar="NAME",
         envvar=POLICY_ENV, default=(DEFAULT_POLICY,) if multiple else DEFAULT_POLICY,
@@ -111,9 +111,4 @@ def _days(v: RetentionView) -> str:
 
 
 def _as_dict(v: RetentionView) -> dict:
-    return {
-        "policy": v.policy, "delete_min_age": v.delete_min_age, "days": v.days,
-        "version": v.version, "modified_date": v.modified_date,
-        "in_use_by_indices": v.in_use_by_indices,
-        "in_use_by_data_streams": v.in_use_by_data_streams,
-    }
+    return {**dataclasses.asdict(v), "days": v.days}
