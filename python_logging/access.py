@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from python_logging import routing
 from python_logging.context import deep_merge
-from python_logging.ecs import line_document
+from python_logging.ecs import format_timestamp, line_document
 from python_logging.events import TrustedFields, handle_vouched
 from python_logging.failures import failures
+from python_logging.line_templates import LineTemplates, integer_text, make_template
 
 if TYPE_CHECKING:
     from python_logging.pipeline import Pipeline
@@ -58,12 +59,19 @@ def log_access(request: ObservedRequest, duration_ns: int) -> None:
     status = request.status
     if (route is not None and (status is None or status.__class__ is int)
             and request.context_unchanged()):
+        line = document = None
         try:
-            document = direct_document(request, duration_ns, level, message, route.pipeline)
+            if route.files_only:  # the line is all they need
+                line = direct_line(request, duration_ns, level, message, route.pipeline)
+            if line is None:
+                document = direct_document(request, duration_ns, level, message, route.pipeline)
         except Exception as exc:  # a bug here must not lose the line: the record path follows
             failures.record("build access line", exc)
         else:
-            route.write(document)
+            if line is not None:
+                route.write_line(line)
+            else:
+                route.write(document)  # type: ignore[arg-type]
             return
     extra, voucher = record_extra(request, duration_ns)
     record = access_logger.makeRecord(
@@ -117,6 +125,70 @@ def direct_document(
     return document
 
 
+def direct_line(
+    request: ObservedRequest, duration_ns: int, level: int, message: str, pipeline: Pipeline
+) -> bytes | None:
+    """`pipeline.render(direct_document(...))`, without building the document: the
+    template of the line's shape filled with its values (see `line_templates`). None
+    when only the full renderer can write the line."""
+    scrub = pipeline.scrub
+    outcome, method, status, path, query, trace, address, ip, agent = _values(
+        request, scrub, pipeline.clean_texts
+    )
+    pid = str(os.getpid()) if logging.logProcesses else None
+    thread = threading.current_thread().name if logging.logThreads else None
+    texts = [format_timestamp(time.time()), _LEVEL_NAMES[level], scrub(message),
+             str(duration_ns), outcome]
+    # Straight-line code: this runs for every request.
+    if pid is not None:
+        texts.append(pid)
+    if thread is not None:
+        texts.append(thread)
+    texts.append(request.request_id)
+    texts.append(method)
+    if status is not None:
+        status_text = integer_text(status)
+        if status_text is None:
+            return None
+        texts.append(status_text)
+    texts.append(path)
+    if query is not None:
+        texts.append(query)
+    if trace is not None:
+        texts.append(trace)
+    if address is not None:
+        texts.append(address)
+    if ip is not None:
+        texts.append(ip)
+    if agent is not None:
+        texts.append(agent)
+    shape = (pipeline, pid is None, thread is None, status is None, query is None,
+             trace is None, address is None, ip is None, agent is None)
+    line = _templates.line(shape, texts)
+    if line is _templates.MISSING:
+        document = direct_document(request, duration_ns, level, message, pipeline)
+        template = make_template(document, _holes(shape), pipeline.render)
+        line = _templates.add(shape, texts, template)
+    return line
+
+
+def _holes(shape: tuple[Any, ...]) -> list[tuple[str, ...]]:
+    """The holes of the template of `direct_line`'s `shape`."""
+    no_pid, no_thread, no_status, no_query, no_trace, no_address, no_ip, no_agent = shape[1:]
+    present = (True, True, True, True, True, not no_pid, not no_thread, True, True,
+               not no_status, True, not no_query, not no_trace, not no_address, not no_ip,
+               not no_agent)
+    return [hole for hole, there in zip(_HOLES, present, strict=True) if there]
+
+
+_templates = LineTemplates()
+# The holes of the access line's template, in the order the line holds them.
+_HOLES = (("@timestamp",), ("log.level",), ("message",), ("event", "duration"),
+          ("event", "outcome"), ("process", "pid"), ("process", "thread", "name"),
+          ("http", "request", "id"), _METHOD, ("http", "response", "status_code"), _PATH,
+          _QUERY, _TRACE_ID, _CLIENT_ADDRESS, ("client", "ip"), _USER_AGENT)
+
+
 def access_fields(
     request: ObservedRequest,
     duration_ns: int,
@@ -127,41 +199,68 @@ def access_fields(
     a `TrustedFields` voucher for them needs.
 
     Without `scrub`, those texts are left for the pipeline to scan; with it, they are
-    scrubbed here, except `clean_texts`, known to hold no secret (`Pipeline.clean_texts`:
-    checked here, as a call costs more).
+    scrubbed here (see `_values`).
     """
-    status = request.status
-    outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
-    clean = scrub or _unchanged
-    method, path, query, agent = request.method, request.path, request.query, request.user_agent
+    outcome, method, status, path, query, trace, address, ip, agent = _values(
+        request, scrub or _unchanged, clean_texts
+    )
     fields: dict[str, Any] = {
         "event": {"duration": duration_ns, "category": ["web"], "type": ["access"],
                   "outcome": outcome},
     }
-    http: dict[str, Any] = {
-        "request": {"method": method if method in clean_texts else clean(method)}
-    }
-    if status.__class__ is int:
+    http: dict[str, Any] = {"request": {"method": method}}
+    if status is not None:
         http["response"] = {"status_code": status}
     fields["http"] = http
     texts = list(REQUEST_TEXTS)
-    url = fields["url"] = {"path": path if path in clean_texts else clean(path)}
-    if query:
-        url["query"] = query if query in clean_texts else clean(query)  # credentials masked
+    url = fields["url"] = {"path": path}
+    if query is not None:
+        url["query"] = query
         texts.append(_QUERY)
-    if request.trace_id:  # 32 hex digits, but a configured pattern may still match
-        fields["trace"] = {"id": clean(request.trace_id)}
+    if trace is not None:
+        fields["trace"] = {"id": trace}
         texts.append(_TRACE_ID)
-    if request.client:
-        client = client_fields(request.client)
-        if "ip" not in client:  # an IP literal cannot hold a secret; anything else can
-            client = {"address": clean(client["address"])}
-            texts.append(_CLIENT_ADDRESS)
-        fields["client"] = client
-    if agent:
-        fields["user_agent"] = {"original": agent if agent in clean_texts else clean(agent)}
+    if ip is not None:
+        fields["client"] = {"address": address, "ip": ip}
+    elif address is not None:
+        fields["client"] = {"address": address}
+        texts.append(_CLIENT_ADDRESS)
+    if agent is not None:
+        fields["user_agent"] = {"original": agent}
         texts.append(_USER_AGENT)
     return fields, texts
+
+
+def _values(
+    request: ObservedRequest, clean: Callable[[str], str], clean_texts: Collection[str]
+) -> tuple[str, str, int | None, str, str | None, str | None, str | None, str | None,
+           str | None]:
+    """(outcome, method, status, path, query, trace ID, client address, client IP, user
+    agent) of the access line, None where the line has no such field. The texts the
+    client controls are passed through `clean`, except `clean_texts`, known to hold no
+    secret (`Pipeline.clean_texts`: checked here, as a call costs more)."""
+    status = request.status
+    outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
+    if status.__class__ is not int:
+        status = None  # a broken app's status: `record_extra` places it
+    method, path, query, agent = request.method, request.path, request.query, request.user_agent
+    address = ip = None
+    if request.client:
+        client = client_fields(request.client)
+        ip = client.get("ip")
+        address = client["address"] if ip else clean(client["address"])  # an IP holds no secret
+    trace = request.trace_id
+    return (
+        outcome,
+        method if method in clean_texts else clean(method),
+        status,
+        path if path in clean_texts else clean(path),
+        (query if query in clean_texts else clean(query)) if query else None,
+        clean(trace) if trace else None,  # 32 hex digits, but a configured pattern may match
+        address,
+        ip,
+        (agent if agent in clean_texts else clean(agent)) if agent else None,
+    )
 
 
 def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str]:

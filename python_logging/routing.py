@@ -38,11 +38,18 @@ _OUR_PAIRS = frozenset({
 class OwnRoute:
     """The handlers a record would reach, all ours, and the pipeline they share."""
 
-    __slots__ = ("handlers", "pipeline")
+    __slots__ = ("files_only", "handlers", "pipeline")
 
     def __init__(self, pipeline: Pipeline, handlers: list[ECSFileHandler | ConsoleHandler]):
         self.pipeline = pipeline
         self.handlers = handlers
+        # Only file handlers: a rendered line is all they take (see `write_line`).
+        self.files_only = all(handler.__class__ is ECSFileHandler for handler in handlers)
+
+    def write_line(self, line: bytes) -> None:
+        """Hand a line rendered by the route's pipeline to each handler (`files_only`)."""
+        for handler in self.handlers:
+            handler.write_line(line)  # type: ignore[union-attr]
 
     def write(self, document: dict[str, Any]) -> None:
         """Hand the document to each handler, as `callHandlers` would hand the record;

@@ -13,7 +13,9 @@ import io
 import json
 import logging
 from contextlib import contextmanager
+from types import SimpleNamespace
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,7 +36,7 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 CLIENT_TEXTS = st.sampled_from([
     "", "GET", "/items", "/reset/password=hunter2", "a=1&access_token=s3cr3t",
     "curl/8 Bearer abcdefghijklmnopqrstuvwxyz123456", "j.doe@example.com", "127.0.0.1", "::1",
-    "worker-1", "ключ", "x" * 300,
+    "worker-1", "ключ", "x" * 300, "100%", 'say "hi"\\', "lone \ud800 surrogate",
 ]) | st.text(max_size=40)
 
 
@@ -73,6 +75,25 @@ def record_path_document(request: ObservedRequest, duration_ns: int, pipeline: P
     return document
 
 
+def encodable(document: dict) -> bool:
+    try:
+        orjson.dumps(document)
+    except orjson.JSONEncodeError:
+        return False
+    return True
+
+
+@contextmanager
+def frozen_clock():
+    """The same `time.time()` for the routes of one line, so their bytes compare."""
+    real = access.time
+    access.time = SimpleNamespace(time=lambda: 1_790_000_000.123)
+    try:
+        yield
+    finally:
+        access.time = real
+
+
 def comparable(document: dict) -> dict:
     """Without the timestamp (each route reads the clock itself)."""
     return {key: value for key, value in document.items() if key != "@timestamp"}
@@ -93,11 +114,16 @@ def test_the_direct_document_is_the_record_paths_document(
         request.status = status
         assert request.context_unchanged()
         level, message = access.access_line(request, 2_500_000)
-        direct = access.direct_document(request, 2_500_000, level, message, pipe)
+        with frozen_clock():
+            direct = access.direct_document(request, 2_500_000, level, message, pipe)
+            line = access.direct_line(request, 2_500_000, level, message, pipe)
         recorded = record_path_document(request, 2_500_000, pipe)
     assert comparable(direct) == comparable(recorded)
     # the same key order at every level, so the same bytes
     assert pipe.render(comparable(direct)) == pipe.render(comparable(recorded))
+    # the template route writes the direct document's bytes, or leaves a line that orjson
+    # refuses (a lone surrogate) to the renderer
+    assert line == (pipe.render(direct) if encodable(direct) else None)
     assert direct["@timestamp"].endswith("Z") and len(direct["@timestamp"]) == 24
     if pipeline == "redacting":
         line = json.dumps(direct)
@@ -244,16 +270,21 @@ def written(log_file):
 
 @pytest.fixture
 def direct_documents(monkeypatch):
-    """Counts the lines that took the direct route."""
-    built = []
-    build = access.direct_document
+    """The paths of the lines that took the direct route (as a line or a document)."""
+    taken = []
+    write, write_line = routing.OwnRoute.write, routing.OwnRoute.write_line
 
-    def counting(*args):
-        built.append(args[0].path)
-        return build(*args)
+    def document_written(route, document):
+        taken.append(document["url"]["path"])
+        write(route, document)
 
-    monkeypatch.setattr(access, "direct_document", counting)
-    return built
+    def line_written(route, line):
+        taken.append(json.loads(line)["url"]["path"])
+        write_line(route, line)
+
+    monkeypatch.setattr(routing.OwnRoute, "write", document_written)
+    monkeypatch.setattr(routing.OwnRoute, "write_line", line_written)
+    return taken
 
 
 def test_both_routes_write_the_same_line_to_the_file(only_our_handlers, direct_documents):
@@ -330,12 +361,13 @@ def test_a_failing_console_is_counted_and_the_file_still_gets_the_line(
     assert len(written(only_our_handlers)) == 1
 
 
-def test_a_bug_in_the_direct_document_loses_no_line(only_our_handlers, monkeypatch):
+@pytest.mark.parametrize("builder", ["direct_line", "direct_document"])
+def test_a_bug_in_the_direct_route_loses_no_line(only_our_handlers, monkeypatch, builder):
     def broken(*args):
         raise RuntimeError("bug")
 
     failures.reset()
-    monkeypatch.setattr(access, "direct_document", broken)
+    monkeypatch.setattr(access, builder, broken)
     with alone():
         run_request()
     counts = failure_counts()
@@ -343,3 +375,25 @@ def test_a_bug_in_the_direct_document_loses_no_line(only_our_handlers, monkeypat
     assert counts == {"build access line": 1}
     [line] = written(only_our_handlers)
     assert line["url"] == {"path": "/items", "query": "page=2"}
+
+
+def test_a_file_only_route_writes_lines_of_every_shape_from_templates(
+    only_our_handlers, direct_documents, monkeypatch
+):
+    documents = []
+    build = access.direct_document
+    monkeypatch.setattr(access, "direct_document",
+                        lambda *args: documents.append(args[0].path) or build(*args))
+    with alone():
+        run_request(path="/a")
+        run_request(path="/b")  # the same shape: its template is reused
+        run_request(path="/c", query="")  # another shape: a document for its template
+        run_request(path="/d", query="")
+    assert direct_documents == ["/a", "/b", "/c", "/d"]
+    assert documents == ["/a", "/c"]
+    lines = written(only_our_handlers)
+    assert [line["url"] for line in lines] == [
+        {"path": "/a", "query": "page=2"}, {"path": "/b", "query": "page=2"},
+        {"path": "/c"}, {"path": "/d"},
+    ]
+    assert len({line["http"]["request"]["id"] for line in lines}) == 4
