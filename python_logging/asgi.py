@@ -74,15 +74,16 @@ class RequestIDMiddleware(WrappingMiddleware):
             elif name == b"traceparent" and traceparent is None:
                 traceparent = value.decode("latin-1")
         client = scope.get("client")
+        # Positional: keyword arguments cost a quarter of this method, once per request.
         return ObservedRequest(
             self.settings,
-            method=scope.get("method", "GET"),
-            path=scope.get("path", ""),
-            query=scope.get("query_string", b"").decode("latin-1"),
-            request_id=request_id,
-            traceparent=traceparent,
-            client=client[0] if client else None,
-            user_agent=user_agent,
+            scope.get("method", "GET"),
+            scope.get("path", ""),
+            scope.get("query_string", b"").decode("latin-1"),
+            request_id,
+            traceparent,
+            client[0] if client else None,
+            user_agent,
         )
 
 

@@ -121,7 +121,6 @@ class ObservedRequest:
     def __init__(
         self,
         settings: MiddlewareSettings,
-        *,
         method: str,
         path: str,
         query: str = "",
