@@ -69,7 +69,7 @@ def log_access(request: ObservedRequest, duration_ns: int) -> None:
             failures.record("build access line", exc)
         else:
             if line is not None:
-                route.write_line(line)
+                route.write_access_line(line)
             else:
                 route.write(document)  # type: ignore[arg-type]
             return
@@ -135,17 +135,15 @@ def direct_line(
     outcome, method, status, path, query, trace, address, ip, agent = _values(
         request, scrub, pipeline.clean_texts
     )
-    pid = str(os.getpid()) if logging.logProcesses else None
-    thread = threading.current_thread().name if logging.logThreads else None
-    texts = [format_timestamp(time.time()), _LEVEL_NAMES[level], scrub(message),
-             str(duration_ns), outcome]
+    # What a process or thread repeats on every line is part of the template, not a hole.
+    shape = (pipeline, level, outcome,
+             os.getpid() if logging.logProcesses else None,
+             threading.current_thread().name if logging.logThreads else None,
+             status is None, query is None, trace is None, address is None, ip is None,
+             agent is None)
+    texts = [format_timestamp(time.time()), scrub(message), str(duration_ns),
+             request.request_id, method]
     # Straight-line code: this runs for every request.
-    if pid is not None:
-        texts.append(pid)
-    if thread is not None:
-        texts.append(thread)
-    texts.append(request.request_id)
-    texts.append(method)
     if status is not None:
         status_text = integer_text(status)
         if status_text is None:
@@ -162,8 +160,6 @@ def direct_line(
         texts.append(ip)
     if agent is not None:
         texts.append(agent)
-    shape = (pipeline, pid is None, thread is None, status is None, query is None,
-             trace is None, address is None, ip is None, agent is None)
     line = _templates.line(shape, texts)
     if line is _templates.MISSING:
         document = direct_document(request, duration_ns, level, message, pipeline)
@@ -173,20 +169,17 @@ def direct_line(
 
 
 def _holes(shape: tuple[Any, ...]) -> list[tuple[str, ...]]:
-    """The holes of the template of `direct_line`'s `shape`."""
-    no_pid, no_thread, no_status, no_query, no_trace, no_address, no_ip, no_agent = shape[1:]
-    present = (True, True, True, True, True, not no_pid, not no_thread, True, True,
-               not no_status, True, not no_query, not no_trace, not no_address, not no_ip,
-               not no_agent)
+    """The holes of the template of `direct_line`'s `shape`, in the order of the line."""
+    no_status, no_query, no_trace, no_address, no_ip, no_agent = shape[5:]
+    present = (True, True, True, True, True, not no_status, True, not no_query,
+               not no_trace, not no_address, not no_ip, not no_agent)
     return [hole for hole, there in zip(_HOLES, present, strict=True) if there]
 
 
 _templates = LineTemplates()
-# The holes of the access line's template, in the order the line holds them.
-_HOLES = (("@timestamp",), ("log.level",), ("message",), ("event", "duration"),
-          ("event", "outcome"), ("process", "pid"), ("process", "thread", "name"),
-          ("http", "request", "id"), _METHOD, ("http", "response", "status_code"), _PATH,
-          _QUERY, _TRACE_ID, _CLIENT_ADDRESS, ("client", "ip"), _USER_AGENT)
+_HOLES = (("@timestamp",), ("message",), ("event", "duration"), ("http", "request", "id"),
+          _METHOD, ("http", "response", "status_code"), _PATH, _QUERY, _TRACE_ID,
+          _CLIENT_ADDRESS, ("client", "ip"), _USER_AGENT)
 
 
 def access_fields(

@@ -64,6 +64,9 @@ class FileConfig:
     backup_count: int | None = 20
     retention_days: float | None = 30
     compress: bool = True
+    # Access lines may wait this long to be written together (0: each at once), see
+    # `write_behind`; every other line is written as it is logged.
+    access_flush_ms: int = 100
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,7 @@ _VALIDATORS = {
     "file.backup_count": _count(1, optional=True),
     "file.retention_days": _optional_days,
     "file.compress": _boolean,
+    "file.access_flush_ms": _count(0, maximum=10_000),
     "redaction.enabled": _boolean,
     "redaction.keys": _key_names,
     "redaction.patterns": _regexes,

@@ -100,6 +100,7 @@ def _build_handlers(cfg: LoggingConfig, pipeline: Pipeline) -> list[logging.Hand
             backup_count=cfg.file.backup_count,
             retention_days=cfg.file.retention_days,
             compress=cfg.file.compress,
+            access_flush_ms=cfg.file.access_flush_ms,
         )
         file_handler.setFormatter(ECSFormatter(pipeline))
         handlers.append(file_handler)

@@ -17,6 +17,7 @@ from typing import Any
 from python_logging.failures import failures
 from python_logging.maintenance import Maintenance
 from python_logging.rotation import RotatingAppender
+from python_logging.write_behind import WriteBehind
 
 
 class ECSFileHandler(logging.Handler):
@@ -47,6 +48,7 @@ class ECSFileHandler(logging.Handler):
         backup_count: int | None,
         retention_days: float | None,
         compress: bool,
+        access_flush_ms: int = 0,
         level: int = logging.NOTSET,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -54,6 +56,8 @@ class ECSFileHandler(logging.Handler):
             raise ValueError(f"backup_count={backup_count!r}: use None (no limit) or >= 0")
         if retention_days is not None and retention_days <= 0:
             raise ValueError(f"retention_days={retention_days!r}: use None (keep) or > 0")
+        if access_flush_ms < 0:
+            raise ValueError(f"access_flush_ms={access_flush_ms!r}: use 0 (at once) or > 0")
         super().__init__(level)
         directory = Path(directory)
         self._maintenance: Maintenance | None = None
@@ -73,6 +77,10 @@ class ECSFileHandler(logging.Handler):
             clock=clock,
             on_rotated=self._maintenance.request if self._maintenance else _nothing,
         )
+        # Access lines (`buffer_line`) wait up to access_flush_ms, see `write_behind`.
+        self._behind: WriteBehind | None = None
+        if access_flush_ms:
+            self._behind = WriteBehind(self._writer.write, self.lock, access_flush_ms / 1000)
         self._site = f"write {self._writer.path}"
         self._format_site = f"format for {self._writer.path}"
         self._render_for: tuple[Any, Callable[[logging.LogRecord], bytes] | None] = (None, None)
@@ -110,18 +118,39 @@ class ECSFileHandler(logging.Handler):
         self.write_line(line)
 
     def write_line(self, line: bytes) -> None:
-        """Append one line (bytes ending in b"\\n"). Thread-safe; never raises."""
+        """Append one line (bytes ending in b"\\n"), after any waiting access lines.
+        Thread-safe; never raises."""
         try:
             with self.lock:  # type: ignore[union-attr]  # logging re-creates it after fork
+                if self._behind is not None:
+                    self._behind.write_waiting()
                 self._writer.write(line)
         except Exception as exc:  # the writer reports its own failures; a last resort
             failures.record(self._site, exc)
 
+    def buffer_line(self, line: bytes) -> None:
+        """Append an access line, which may wait up to `access_flush_ms`. Never raises."""
+        if self._behind is None:
+            self.write_line(line)
+            return
+        try:
+            with self.lock:  # type: ignore[union-attr]
+                self._behind.add(line)
+        except Exception as exc:
+            failures.record(self._site, exc)
+
     def flush(self) -> None:
-        """Nothing to flush: every line is handed to the kernel as it comes."""
+        """Write the waiting access lines (every other line is written as it comes)."""
+        if self._behind is not None:
+            try:
+                self._behind.flush()
+            except Exception as exc:
+                failures.record(self._site, exc)
 
     def close(self) -> None:
         try:
+            if self._behind is not None:
+                self._behind.close()
             with self.lock:  # type: ignore[union-attr]
                 self._writer.close()
             if self._maintenance:

@@ -43,13 +43,14 @@ class OwnRoute:
     def __init__(self, pipeline: Pipeline, handlers: list[ECSFileHandler | ConsoleHandler]):
         self.pipeline = pipeline
         self.handlers = handlers
-        # Only file handlers: a rendered line is all they take (see `write_line`).
+        # Only file handlers: a rendered line is all they take (`write_access_line`).
         self.files_only = all(handler.__class__ is ECSFileHandler for handler in handlers)
 
-    def write_line(self, line: bytes) -> None:
-        """Hand a line rendered by the route's pipeline to each handler (`files_only`)."""
+    def write_access_line(self, line: bytes) -> None:
+        """Hand an access line rendered by the route's pipeline to each handler
+        (`files_only`), which may hold it back briefly (`ECSFileHandler.buffer_line`)."""
         for handler in self.handlers:
-            handler.write_line(line)  # type: ignore[union-attr]
+            handler.buffer_line(line)  # type: ignore[union-attr]
 
     def write(self, document: dict[str, Any]) -> None:
         """Hand the document to each handler, as `callHandlers` would hand the record;
@@ -59,7 +60,7 @@ class OwnRoute:
             if handler.__class__ is ECSFileHandler:
                 if line is None:
                     line = self.pipeline.render(document)
-                handler.write_line(line)  # type: ignore[union-attr]
+                handler.buffer_line(line)  # type: ignore[union-attr]
             else:
                 handler.write_document(document)  # type: ignore[union-attr]
 
@@ -101,4 +102,11 @@ def own_route(logger: logging.Logger, level: int) -> OwnRoute | None:
         current = current.parent
     if pipeline is None:  # no handler takes it: the record path decides (last resort)
         return None
-    return OwnRoute(pipeline, handlers)
+    global _last_route
+    route = _last_route  # the same handlers line after line: one route object for them
+    if route is None or route.pipeline is not pipeline or route.handlers != handlers:
+        route = _last_route = OwnRoute(pipeline, handlers)
+    return route
+
+
+_last_route: OwnRoute | None = None

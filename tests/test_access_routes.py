@@ -265,6 +265,7 @@ def run_request(path="/items", status=200, **options):
 
 
 def written(log_file):
+    file_handler().flush()  # access lines may wait (file.access_flush_ms)
     return [json.loads(line) for line in log_file.read_text().splitlines()]
 
 
@@ -272,7 +273,7 @@ def written(log_file):
 def direct_documents(monkeypatch):
     """The paths of the lines that took the direct route (as a line or a document)."""
     taken = []
-    write, write_line = routing.OwnRoute.write, routing.OwnRoute.write_line
+    write, write_line = routing.OwnRoute.write, routing.OwnRoute.write_access_line
 
     def document_written(route, document):
         taken.append(document["url"]["path"])
@@ -283,7 +284,7 @@ def direct_documents(monkeypatch):
         write_line(route, line)
 
     monkeypatch.setattr(routing.OwnRoute, "write", document_written)
-    monkeypatch.setattr(routing.OwnRoute, "write_line", line_written)
+    monkeypatch.setattr(routing.OwnRoute, "write_access_line", line_written)
     return taken
 
 

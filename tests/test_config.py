@@ -68,6 +68,8 @@ def test_yaml_file_mapping_overrides_and_environment(tmp_path):
         ({"file": {"enabled": 2}}, "file.enabled", "true or false"),
         ({"file": {"dir": []}}, "file.dir", "string"),
         ({"file": {"compress": "x"}}, "file.compress", "true or false"),
+        ({"file": {"access_flush_ms": -1}}, "file.access_flush_ms", "from 0 to 10000"),
+        ({"file": {"access_flush_ms": 0.5}}, "file.access_flush_ms", "whole number"),
         ({"redaction": {"keys": "pin"}}, "redaction.keys", "list"),
         ({"redaction": {"keys": ["--"]}}, "redaction.keys", "letters or digits"),
         ({"redaction": {"mask": ""}}, "redaction.mask", "string"),
