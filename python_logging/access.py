@@ -110,7 +110,7 @@ def direct_document(
         _LEVEL_NAMES[level],
         access_logger.name,
         _ORIGIN,
-        os.getpid() if logging.logProcesses else None,
+        _pid if logging.logProcesses else None,
         threading.current_thread().name if logging.logThreads else None,
     )
     identity = pipeline.identity
@@ -137,7 +137,7 @@ def direct_line(
     )
     # What a process or thread repeats on every line is part of the template, not a hole.
     shape = (pipeline, level, outcome,
-             os.getpid() if logging.logProcesses else None,
+             _pid if logging.logProcesses else None,
              threading.current_thread().name if logging.logThreads else None,
              status is None, query is None, trace is None, address is None, ip is None,
              agent is None)
@@ -177,6 +177,17 @@ def _holes(shape: tuple[Any, ...]) -> list[tuple[str, ...]]:
 
 
 _templates = LineTemplates()
+# `os.getpid()` is a system call, once per request here: the pid is kept, and learnt
+# anew in a forked child.
+_pid = os.getpid()
+
+
+def _learn_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_learn_pid)
 _HOLES = (("@timestamp",), ("message",), ("event", "duration"), ("http", "request", "id"),
           _METHOD, ("http", "response", "status_code"), _PATH, _QUERY, _TRACE_ID,
           _CLIENT_ADDRESS, ("client", "ip"), _USER_AGENT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 from contextlib import contextmanager
 from types import SimpleNamespace
 
@@ -398,3 +399,18 @@ def test_a_file_only_route_writes_lines_of_every_shape_from_templates(
         {"path": "/c"}, {"path": "/d"},
     ]
     assert len({line["http"]["request"]["id"] for line in lines}) == 4
+
+
+def test_a_forked_childs_access_line_carries_its_own_pid(only_our_handlers):
+    with alone():
+        run_request(path="/parent")
+        pid = os.fork()
+        if pid == 0:
+            try:
+                run_request(path="/child")
+                file_handler().flush()
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+    pids = {line["url"]["path"]: line["process"]["pid"] for line in written(only_our_handlers)}
+    assert pids == {"/parent": os.getpid(), "/child": pid}

@@ -7,6 +7,7 @@ vouches for anything.
 
 import json
 import logging
+import os
 import uuid
 
 import pytest
@@ -311,3 +312,20 @@ def test_loguru_lines_give_the_same_line_on_both_paths():
     finally:
         logger.remove(handler_id)
     assert messages and b"x@example.com" not in sink._render(messages[0].record)
+
+
+def test_a_forked_child_never_repeats_its_parents_request_ids():
+    new_request_id()  # random bits for the next IDs are waiting now
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write_end, new_request_id().encode())
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    child_id = os.read(read_end, 100).decode()
+    os.close(read_end)
+    os.close(write_end)
+    assert uuid.UUID(child_id).version == 4
+    assert child_id != new_request_id()
