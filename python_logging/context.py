@@ -116,10 +116,12 @@ def enter_request(
 ) -> tuple[str, Token[RequestState]]:
     """`request_context(candidate, trusted=...).__enter__()` as one call, for middlewares:
     (the effective ID, the token `leave_request` takes)."""
-    effective = valid_request_id(candidate) or new_request_id()
+    effective = (candidate is not None and valid_request_id(candidate)) or new_request_id()
     if trusted is None:
         return effective, _state.set((effective, {}, None))
-    return effective, _state.set((effective, dict(trusted.fields), trusted))
+    # Shared, not copied: bound fields are never changed in place (`add_context_fields`
+    # binds a merged copy), and the voucher's are built for this one request.
+    return effective, _state.set((effective, trusted.fields, trusted))
 
 
 def leave_request(token: Token[RequestState]) -> None:
