@@ -27,7 +27,8 @@ from python_logging.context import deep_merge
 from python_logging.ecs import format_timestamp, line_document
 from python_logging.events import TrustedFields, handle_vouched
 from python_logging.failures import failures
-from python_logging.line_templates import LineTemplates, integer_text, make_template
+from python_logging.line_templates import INT_RANGE as _INT_RANGE
+from python_logging.line_templates import LineTemplates, make_template
 
 if TYPE_CHECKING:
     from python_logging.pipeline import Pipeline
@@ -141,25 +142,16 @@ def direct_line(
              threading.current_thread().name if logging.logThreads else None,
              status is None, query is None, trace is None, address is None, ip is None,
              agent is None)
+    if status is None:
+        status_text = ""
+    elif status in _INT_RANGE:
+        status_text = str(status)
+    else:
+        return None  # orjson's range: the renderer writes it
+    # Every shape takes the same values, "" for a field it lacks (see `make_template`).
     texts = [format_timestamp(time.time()), scrub(message), str(duration_ns),
-             request.request_id, method]
-    # Straight-line code: this runs for every request.
-    if status is not None:
-        status_text = integer_text(status)
-        if status_text is None:
-            return None
-        texts.append(status_text)
-    texts.append(path)
-    if query is not None:
-        texts.append(query)
-    if trace is not None:
-        texts.append(trace)
-    if address is not None:
-        texts.append(address)
-    if ip is not None:
-        texts.append(ip)
-    if agent is not None:
-        texts.append(agent)
+             request.request_id, method, status_text, path, query or "", trace or "",
+             address or "", ip or "", agent or ""]
     line = _templates.line(shape, texts)
     if line is _templates.MISSING:
         document = direct_document(request, duration_ns, level, message, pipeline)
@@ -168,12 +160,13 @@ def direct_line(
     return line
 
 
-def _holes(shape: tuple[Any, ...]) -> list[tuple[str, ...]]:
-    """The holes of the template of `direct_line`'s `shape`, in the order of the line."""
+def _holes(shape: tuple[Any, ...]) -> list[tuple[str, ...] | None]:
+    """The holes of the template of `direct_line`'s `shape`, in the order of the line;
+    None for a field the shape lacks."""
     no_status, no_query, no_trace, no_address, no_ip, no_agent = shape[5:]
-    present = (True, True, True, True, True, not no_status, True, not no_query,
-               not no_trace, not no_address, not no_ip, not no_agent)
-    return [hole for hole, there in zip(_HOLES, present, strict=True) if there]
+    absent = (False, False, False, False, False, no_status, False, no_query, no_trace,
+              no_address, no_ip, no_agent)
+    return [None if gone else hole for hole, gone in zip(_HOLES, absent, strict=True)]
 
 
 _templates = LineTemplates()

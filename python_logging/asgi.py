@@ -28,6 +28,7 @@ class RequestIDMiddleware(WrappingMiddleware):
     def __init__(self, app: ASGIApp, **options: Any) -> None:
         super().__init__(app, **options)
         self._header = self.settings.header.lower().encode("latin-1")
+        self._wanted = frozenset({self._header, b"user-agent", b"traceparent"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # websockets and lifespan pass through untouched
@@ -61,18 +62,21 @@ class RequestIDMiddleware(WrappingMiddleware):
                 raise
 
     def _observe(self, scope: Scope) -> ObservedRequest:
-        header = self._header
-        request_id = traceparent = user_agent = None
+        # Names in the scope are lowercase: "Header names must be lowercased" (ASGI HTTP
+        # connection scope, https://asgi.readthedocs.io/en/latest/specs/www.html).
+        wanted = self._wanted
+        found: dict[bytes, bytes] = {}
         for name, value in scope.get("headers", ()):
-            name = name.lower()  # the first of each wins
-            if name == header:
-                if request_id is None:
-                    request_id = value.decode("latin-1")
-            elif name == b"user-agent":
-                if user_agent is None:
-                    user_agent = value.decode("latin-1")
-            elif name == b"traceparent" and traceparent is None:
-                traceparent = value.decode("latin-1")
+            if name in wanted and name not in found:  # the first of each wins
+                found[name] = value
+        request_id = traceparent = user_agent = None
+        if found:
+            value = found.get(self._header)
+            request_id = None if value is None else value.decode("latin-1")
+            value = found.get(b"user-agent")
+            user_agent = None if value is None else value.decode("latin-1")
+            value = found.get(b"traceparent")
+            traceparent = None if value is None else value.decode("latin-1")
         client = scope.get("client")
         # Positional: keyword arguments cost a quarter of this method, once per request.
         return ObservedRequest(

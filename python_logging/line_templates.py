@@ -26,7 +26,7 @@ _MAX_TEMPLATES = 256
 # Between two strings in orjson's rendering of a list of strings. Never inside one: a
 # quote inside a JSON string is always escaped (preceded by a backslash).
 _BETWEEN = b'","'
-_INT_RANGE = range(-(2**63), 2**64)  # what orjson writes as a number (see `render`)
+INT_RANGE = range(-(2**63), 2**64)  # what orjson writes as a number (see `render`)
 
 
 class TemplateError(ValueError):
@@ -34,24 +34,34 @@ class TemplateError(ValueError):
 
 
 def make_template(
-    document: dict[str, Any], holes: Sequence[Path], render: Callable[[dict[str, Any]], bytes]
+    document: dict[str, Any],
+    holes: Sequence[Path | None],
+    render: Callable[[dict[str, Any]], bytes],
 ) -> bytes:
     """`render(document)` with a `%s` for the leaf at each of `holes`: inside the quotes
     of a string, in place of an integer. The holes are listed in the order the rendering
-    writes them (the order a `%` fill takes). `document` is not changed (its objects may
-    be shared with other lines)."""
+    writes them (the order a `%` fill takes). A None hole is a value this shape does not
+    write: it is consumed by an empty `%.0s`, so every shape of a line is filled with
+    the same list of values. `document` is not changed (its objects may be shared)."""
     copy = deepcopy(document)  # once per shape
-    replacements = []
+    skipped_first = b""  # `%.0s` for None holes before the first leaf
+    replacements: list[list[bytes]] = []  # [marker, what replaces it]
     for number, path in enumerate(holes):
+        if path is None:
+            if replacements:
+                replacements[-1][1] += b"%.0s"
+            else:
+                skipped_first += b"%.0s"
+            continue
         parent = copy
         for key in path[:-1]:
             parent = parent.get(key) if isinstance(parent, dict) else None
         leaf = parent.get(path[-1]) if isinstance(parent, dict) else None
-        if not (isinstance(leaf, str) or (leaf.__class__ is int and leaf in _INT_RANGE)):
+        if not (isinstance(leaf, str) or (leaf.__class__ is int and leaf in INT_RANGE)):
             raise TemplateError(f"no string or integer at {'.'.join(path)}")
         marker = f"\x00hole {number}\x00"
         parent[path[-1]] = marker  # type: ignore[index]
-        replacements.append((orjson.dumps(marker), b'"%s"' if isinstance(leaf, str) else b"%s"))
+        replacements.append([orjson.dumps(marker), b'"%s"' if isinstance(leaf, str) else b"%s"])
     template = render(copy).replace(b"%", b"%%")
     positions = [template.find(marker) for marker, _hole in replacements]
     if -1 in positions or positions != sorted(positions) or any(
@@ -60,7 +70,7 @@ def make_template(
         raise TemplateError("the holes are not rendered once each, in the order given")
     for marker, hole in replacements:
         template = template.replace(marker, hole)
-    return template
+    return skipped_first + template
 
 
 class LineTemplates:
@@ -93,9 +103,3 @@ class LineTemplates:
             self._templates.clear()
         self._templates[shape] = template
         return self.line(shape, texts)
-
-
-def integer_text(value: int) -> str | None:
-    """An integer leaf's text for `LineTemplates.line`; None when the renderer would not
-    write it as a number (out of orjson's range)."""
-    return str(value) if value in _INT_RANGE else None

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from python_logging.line_templates import LineTemplates, TemplateError, integer_text, make_template
+from python_logging.line_templates import LineTemplates, TemplateError, make_template
 from python_logging.render import MAX_LINE_BYTES, Renderer
 
 render = Renderer()
@@ -71,8 +71,15 @@ def test_holes_that_cannot_be_made_are_refused(holes):
         make_template(document(), holes, render)
 
 
+def test_a_field_a_shape_lacks_takes_its_value_and_writes_nothing():
+    without_path = document()
+    del without_path["url"]
+    template = make_template(without_path, [None, *HOLES[:2], None], render)
+    line = LineTemplates().add("shape", ["skipped", "m", "5", "skipped too"], template)
+    assert line == render({**without_path, "message": "m", "event": {"dataset": "shop",
+                                                                     "duration": 5}})
+
+
 def test_an_integer_is_a_hole_only_in_orjsons_range():
-    assert integer_text(200) == "200"
-    assert integer_text(2**64) is None
     with pytest.raises(TemplateError):
         make_template(document(duration=2**64), HOLES, render)
