@@ -6,10 +6,12 @@ the client controls listed so that they are still scanned for secrets.
 
 The access line is usually the only line of a request, so it is what the middleware
 costs. When only python_logging's own handlers would see its record (`routing`), the
-line is built straight from the request (`direct_document`) and handed to those
-handlers, without a `LogRecord`, the stdlib dispatch or mapping the request context
-first. Otherwise it is logged as a record like any other line. Both give the same line
-(`tests/test_access_routes.py`).
+line is built straight from the request and handed to those handlers, without a
+`LogRecord`, the stdlib dispatch or mapping the request context first: as a template of
+the line's shape filled with its values (`direct_line`) when only file handlers take it,
+else as a document (`direct_document`) for the console too. File handlers may hold the
+line back briefly (`write_behind`). Otherwise it is logged as a record like any other
+line. Every route gives the same line (`tests/test_access_routes.py`).
 """
 
 from __future__ import annotations
