@@ -49,8 +49,9 @@ class WriteBehind:
         if self._size >= MAX_BYTES:
             self.write_waiting()
         elif len(self._waiting) == 1:
-            if self._thread is None:
-                self._start()
+            if self._thread is None and not self._start():
+                self.write_waiting()  # no thread to write it later: now, then
+                return
             self._due.set()
 
     def write_waiting(self) -> None:
@@ -71,13 +72,20 @@ class WriteBehind:
             self.interval = 0.0
         self._due.set()
 
-    def _start(self) -> None:
-        weakref.finalize(self, self._due.set)  # a buffer never closed still ends its thread
-        self._thread = threading.Thread(
+    def _start(self) -> bool:
+        """Start the thread that writes waiting lines; False when no thread can start
+        (at interpreter shutdown, or at a thread limit)."""
+        thread = threading.Thread(
             target=_flush_when_due, args=(weakref.ref(self),), daemon=True,
             name="python_logging write-behind",
         )
-        self._thread.start()
+        try:
+            thread.start()
+        except RuntimeError:
+            return False
+        self._thread = thread
+        weakref.finalize(self, self._due.set)  # a buffer never closed still ends its thread
+        return True
 
     def _forget_after_fork(self) -> None:
         # Only the forking thread survives in the child, and the lock was re-created.

@@ -176,3 +176,16 @@ def test_waiting_access_lines_are_written_when_the_process_exits(tmp_path):
     subprocess.run([sys.executable, "-c", program], check=True, cwd=os.getcwd())
     [access] = [json.loads(text) for text in (tmp_path / "shop.log").read_text().splitlines()]
     assert access["url"]["path"] == "/exit"
+
+
+def test_without_a_thread_to_write_them_later_lines_are_written_at_once(monkeypatch):
+    def refuse(self):
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    calls = Calls()
+    behind = WriteBehind(calls, threading.Lock(), interval=60)
+    behind.add(line(0))
+    assert calls.writes == [line(0)]
+    behind.add(line(1))  # tries again: a thread may start later
+    assert calls.writes == [line(0), line(1)]
