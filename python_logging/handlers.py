@@ -1,7 +1,9 @@
 """`ECSFileHandler`: the file writer behind `setup_logging`, safe with many processes.
 
-Lines are appended with one `write()` each (see `rotation`), rotated by size and/or UTC
-period, and old rotations are deleted and compressed in the background (`maintenance`).
+Lines are appended with one `write()` each (see `rotation`); access lines may wait up
+to `access_flush_ms` and go out several whole lines to a `write()` (`write_behind`).
+Files are rotated by size and/or UTC period, and old rotations are deleted and
+compressed in the background (`maintenance`).
 Nothing here ever raises into the application: failures go to `failures`.
 """
 

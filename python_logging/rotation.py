@@ -1,9 +1,9 @@
 """Append whole lines to `<dir>/<service>.log` from many processes, and rotate it.
 
 Why no line is lost, torn or duplicated without a per-record lock or stat:
-- Each line goes out in one `os.write()` on an `O_APPEND` descriptor and nothing is
-  buffered in Python, so on a local file system every line lands whole at the end of the
-  file, even with other processes appending (not guaranteed on NFS).
+- Each line (or batch of whole lines, see `write_behind`) goes out in one `os.write()`
+  on an `O_APPEND` descriptor, so on a local file system every line lands whole at the
+  end of the file, even with other processes appending (not guaranteed on NFS).
 - Rotation renames the active file to a unique name (never overwriting, never deleting)
   under an exclusive `flock` on `<dir>/.<service>.lock`. Only rotation takes that lock.
 - A process whose descriptor still points to the renamed file keeps appending there
