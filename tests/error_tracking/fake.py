@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -97,6 +98,7 @@ class FakeErrorCluster:
         self.first_ever: dict[str, datetime] = {}  # first event before the query window
         self.stats_reply: dict[str, Any] = search_reply({})
         self.seq = 0
+        self.before_bulk: Callable[[], None] = lambda: None  # another writer, say
         server.respond_info()
         route = server.expect_request
         route(re.compile(r"/logs-\*-\*/_search")).respond_with_handler(self._search)
@@ -222,6 +224,7 @@ class FakeErrorCluster:
         return es_response({"acknowledged": True, "shards_acknowledged": True, "index": index})
 
     def _bulk(self, request: Request) -> Response:
+        self.before_bulk()
         lines = [json.loads(line) for line in request.data.splitlines() if line.strip()]
         items = []
         for action, doc in zip(lines[::2], lines[1::2], strict=True):

@@ -110,6 +110,25 @@ def test_resolved_then_new_event_is_regressed_with_one_notification(
     assert state["status"] == "regressed" and state["regressed_at"] == T0.isoformat()
 
 
+def test_a_state_change_someone_else_beat_us_to_is_reported_not_saved(
+    elkctl_env, es_server, hook, tmp_path
+):
+    cluster = FakeErrorCluster(es_server, [make_group(7, **FRESH)])
+    resolved = {"key": KEY, "status": "resolved", "resolved_by": "ann", "history": [],
+                "first_seen": (T0 - timedelta(days=2)).isoformat(),
+                "resolved_at": (T0 - timedelta(minutes=10)).isoformat()}
+    cluster.put_state(resolved)
+    # Between this run's read and its save, a person assigns the group.
+    cluster.before_bulk = lambda: cluster.put_state({**resolved, "assignee": "bob"})
+    result = CliRunner().invoke(cli, ["errors", "notify", "--config",
+                                      write_config(tmp_path, hook.url_for("/hook"))],
+                                obj={"clock": lambda: T0, "sleep": lambda s: None})
+    assert result.exit_code == 0, result.output
+    assert "1 group state change(s) not saved: someone changed those groups" in result.stderr
+    assert cluster.state(KEY)["assignee"] == "bob"  # their change stands
+    assert cluster.state(KEY)["status"] == "resolved"
+
+
 @pytest.mark.parametrize(("count", "fires"), [(99, False), (100, True)])
 def test_service_threshold_fires_at_n_not_n_minus_1(
     elkctl_env, es_server, hook, tmp_path, count, fires

@@ -20,7 +20,7 @@ from elkctl.error_tracking.cli_support import (
 from elkctl.error_tracking.digest import build_digest
 from elkctl.error_tracking.messages import digest_message
 from elkctl.error_tracking.queries import EventFilter
-from elkctl.error_tracking.runner import Outcome, run_escalate, run_notify, track
+from elkctl.error_tracking.runner import Run, run_escalate, run_notify, track
 from elkctl.options import Duration
 
 config_option = click.option("--config", "config_path", required=True,
@@ -30,7 +30,12 @@ dry_run_option = click.option("--dry-run", is_flag=True,
                               help="Print what would be sent; send and record nothing.")
 
 
-def _report(outcomes: list[Outcome], title: str, as_json: bool) -> None:
+def _report(run: Run, title: str, as_json: bool) -> None:
+    outcomes = run.outcomes
+    if run.skipped_changes:  # on stderr: stdout stays the table or the JSON
+        click.echo(f"{run.skipped_changes} group state change(s) not saved: someone changed "
+                   "those groups since this run read them; the next run decides again",
+                   err=True)
     if as_json:
         emit_json([render.outcome_json(o) for o in outcomes])
     else:
@@ -49,9 +54,9 @@ def notify(ctx: click.Context, config_path: Path, dry_run: bool, as_json: bool) 
     """Alert on new groups, regressions and thresholds (run from cron every few minutes)."""
     config = alerts_config(config_path)
     env = command_env(ctx)
-    outcomes = run_notify(env.store, config, env.now, env.kibana_url, dry_run=dry_run,
-                          sleep=env.sleep)
-    _report(outcomes, "Notifications" + (" (dry run)" if dry_run else ""), as_json)
+    run = run_notify(env.store, config, env.now, env.kibana_url, dry_run=dry_run,
+                     sleep=env.sleep)
+    _report(run, "Notifications" + (" (dry run)" if dry_run else ""), as_json)
 
 
 @click.command("escalate")
@@ -68,9 +73,9 @@ def escalate(ctx: click.Context, config_path: Path, window: Duration, dry_run: b
         raise ElkctlError(f"{config_path}: escalation.channels is empty; name the channel(s) "
                           "that receive escalations")
     env = command_env(ctx)
-    outcomes = run_escalate(env.store, config, env.now, env.kibana_url, window.seconds,
-                            dry_run=dry_run, sleep=env.sleep)
-    _report(outcomes, "Escalations" + (" (dry run)" if dry_run else ""), as_json)
+    run = run_escalate(env.store, config, env.now, env.kibana_url, window.seconds,
+                       dry_run=dry_run, sleep=env.sleep)
+    _report(run, "Escalations" + (" (dry run)" if dry_run else ""), as_json)
 
 
 @click.command("summary")

@@ -38,6 +38,16 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Run:
+    """What `notify` or `escalate` did."""
+
+    outcomes: list[Outcome]
+    # Group state changes not saved because someone changed the group after this run read
+    # it (a person triaging meanwhile): theirs wins, and the next run decides again.
+    skipped_changes: int = 0
+
+
+@dataclass(frozen=True)
 class Tracked:
     groups: list[TrackedGroup]
     versions: dict[str, Version]
@@ -141,6 +151,8 @@ def dispatch(store: ErrorStore, config: AlertsConfig, triggers: Sequence[Trigger
 
 
 def save_changes(store: ErrorStore, tracked: Tracked, changes: dict[str, GroupState]) -> int:
+    """Save the changes, each against the version this run read; how many were skipped
+    because the group changed since."""
     return store.save_states([(state, tracked.versions.get(key))
                               for key, state in changes.items()])
 
@@ -156,22 +168,24 @@ def _track_window(store: ErrorStore, now: datetime, seconds: float, page_size: i
 
 def run_notify(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_url: str, *,
                dry_run: bool = False, page_size: int = 1000,
-               sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
+               sleep: Callable[[float], None] = time.sleep) -> Run:
     tracked = _track_window(store, now, config.lookback, page_size, dry_run)
     triggers = notify_triggers(store, config, tracked, now)
+    skipped = 0
     if not dry_run:
-        save_changes(store, tracked, state_changes(tracked.groups, config, now))
-    return dispatch(store, config, triggers, now, kibana_url, dry_run, sleep)
+        skipped = save_changes(store, tracked, state_changes(tracked.groups, config, now))
+    return Run(dispatch(store, config, triggers, now, kibana_url, dry_run, sleep), skipped)
 
 
 def run_escalate(store: ErrorStore, config: AlertsConfig, now: datetime, kibana_url: str,
                  window: float, *, dry_run: bool = False, page_size: int = 1000,
-                 sleep: Callable[[float], None] = time.sleep) -> list[Outcome]:
+                 sleep: Callable[[float], None] = time.sleep) -> Run:
     tracked = _track_window(store, now, window, page_size, dry_run)
     summaries, states = tracked.summaries, tracked.states
     triggers = due_escalations(summaries, states, config.escalation_after,
                                config.escalation_channels, now)
+    skipped = 0
     if not dry_run:
         changes = {s.key: s for s in auto_assignments(summaries, states, config.ownership, now)}
-        save_changes(store, tracked, changes)
-    return dispatch(store, config, triggers, now, kibana_url, dry_run, sleep)
+        skipped = save_changes(store, tracked, changes)
+    return Run(dispatch(store, config, triggers, now, kibana_url, dry_run, sleep), skipped)
