@@ -15,6 +15,7 @@ import pytest
 
 from python_logging import setup_logging
 from python_logging.handlers import ECSFileHandler
+from python_logging.logfiles import service_lines
 from python_logging.write_behind import MAX_BYTES, WriteBehind
 from tests.file_handler_support import line
 
@@ -189,3 +190,26 @@ def test_without_a_thread_to_write_them_later_lines_are_written_at_once(monkeypa
     assert calls.writes == [line(0)]
     behind.add(line(1))  # tries again: a thread may start later
     assert calls.writes == [line(0), line(1)]
+
+
+def test_threads_lose_duplicate_and_reorder_nothing(tmp_path):
+    handler = ECSFileHandler(tmp_path, "api", max_bytes=64 * 1024, when=None, backup_count=None,
+                             retention_days=None, compress=False, access_flush_ms=1)
+
+    def writer(thread: int) -> None:
+        for n in range(1500):
+            text = f'{{"t":{thread},"n":{n}}}\n'.encode()
+            # mostly access lines that may wait, now and then a line written at once
+            (handler.write_line if n % 7 == 0 else handler.buffer_line)(text)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    handler.close()
+    seen: dict[int, list[int]] = {t: [] for t in range(6)}
+    for text in service_lines(tmp_path, "api"):  # rotated files too, oldest first
+        record = json.loads(text)
+        seen[record["t"]].append(record["n"])
+    assert all(numbers == list(range(1500)) for numbers in seen.values())
