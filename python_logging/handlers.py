@@ -172,5 +172,12 @@ class ECSFileHandler(logging.Handler):
         return self._maintenance.wait_idle(timeout) if self._maintenance else True
 
 
+def writes_rendered_lines(handler: logging.Handler) -> bool:
+    """True for exactly our file writer with no filter: a line already rendered by the
+    pipeline is all it needs. A filter must see the record, and a subclass may override
+    `handle` or `emit`: both are given records."""
+    return handler.__class__ is ECSFileHandler and not handler.filters
+
+
 def _nothing() -> None:
     pass

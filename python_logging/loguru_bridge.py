@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from python_logging.events import FIELDS_ATTRIBUTE, LineHead, LogEvent
+from python_logging.handlers import writes_rendered_lines
 from python_logging.pipeline import Pipeline
 
 _LEVELS = {"TRACE": 5, "SUCCESS": logging.INFO}
@@ -104,8 +105,7 @@ class LoguruSink:
 
 
 def _needs_record(handler: logging.Handler) -> bool:
-    """Handlers other than our file writer, and any with filters (sampling), take a record."""
-    return handler.filters or getattr(handler, "write_line", None) is None
+    return not writes_rendered_lines(handler)
 
 
 def _parts(entry: dict[str, Any]) -> tuple[LineHead, str]:

@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from python_logging.formatter import ConsoleHandler, ECSFormatter, PrettyFormatter
-from python_logging.handlers import ECSFileHandler
+from python_logging.handlers import ECSFileHandler, writes_rendered_lines
 from python_logging.pipeline import Pipeline
 
 # Logger's dispatch as the stdlib defines it. Tools patch it at class level to see every
@@ -44,7 +44,7 @@ class OwnRoute:
         self.pipeline = pipeline
         self.handlers = handlers
         # Only file handlers: a rendered line is all they take (`write_access_line`).
-        self.files_only = all(handler.__class__ is ECSFileHandler for handler in handlers)
+        self.files_only = all(writes_rendered_lines(handler) for handler in handlers)
 
     def write_access_line(self, line: bytes) -> None:
         """Hand an access line rendered by the route's pipeline to each handler
@@ -57,7 +57,7 @@ class OwnRoute:
         file handlers share one rendering."""
         line = None
         for handler in self.handlers:
-            if handler.__class__ is ECSFileHandler:
+            if writes_rendered_lines(handler):
                 if line is None:
                     line = self.pipeline.render(document)
                 handler.buffer_line(line)  # type: ignore[union-attr]

@@ -329,3 +329,28 @@ def test_a_forked_child_never_repeats_its_parents_request_ids():
     os.close(write_end)
     assert uuid.UUID(child_id).version == 4
     assert child_id != new_request_id()
+
+
+def test_the_loguru_sink_gives_rendered_lines_only_to_our_exact_unfiltered_file_writer(tmp_path):
+    from python_logging.formatter import ECSFormatter
+    from python_logging.handlers import ECSFileHandler
+    from python_logging.loguru_bridge import LoguruSink
+
+    class Tagging(ECSFileHandler):  # a subclass may do anything in emit
+        def emit(self, record):
+            record.tagged = True
+            super().emit(record)
+
+    def file_writer(cls, name):
+        handler = cls(tmp_path, name, max_bytes=None, when=None, backup_count=None,
+                      retention_days=None, compress=False)
+        handler.setFormatter(ECSFormatter(pipeline()))
+        return handler
+
+    plain, subclassed, filtered = (file_writer(ECSFileHandler, "plain"),
+                                   file_writer(Tagging, "tagged"),
+                                   file_writer(ECSFileHandler, "filtered"))
+    filtered.addFilter(lambda record: True)
+    sink = LoguruSink(pipeline(), [plain, subclassed, filtered])
+    assert sink._line_handlers == [plain]
+    assert sink._record_handlers == [subclassed, filtered]
