@@ -52,13 +52,21 @@ def overall_status(body: Any) -> str:
     return str(overall.get("level") or overall.get("state") or "")
 
 
+def kibana_state(level: str) -> str:
+    """UP, DEGRADED or DOWN for a `status.overall.level` (or the older `state`)."""
+    return _KIBANA_STATES.get(level, DOWN)
+
+
+_KIBANA_STATES = {"available": UP, "green": UP, "degraded": DEGRADED}
+
+
 def assess_kibana(status_code: int, body: Any) -> Check:
     """GET /api/status: `status.overall.level` available / degraded / unavailable / critical."""
     overall = overall_of(body)
     level = overall_status(body) or f"HTTP {status_code}"
     version_info = body.get("version") if isinstance(body, dict) else None
     version = version_info.get("number", "") if isinstance(version_info, dict) else ""
-    state = {"available": UP, "green": UP, "degraded": DEGRADED}.get(level, DOWN)
+    state = kibana_state(level)
     summary = overall.get("summary", "")
     return Check("Kibana", state, ", ".join(filter(None, [version, level, summary])))
 

@@ -14,14 +14,15 @@ from typing import Any
 
 from elkctl.connection import ElkctlError, EndpointUnreachable, KibanaClient, KibanaError
 from elkctl.definitions import read_json, read_text
-from elkctl.health import overall_status
+from elkctl.health import DEGRADED, UP, kibana_state, overall_status
 from elkctl.waiting import Clock, Probe, wait_until
 
 # Import order: what is referred to comes first.
 TYPE_ORDER = {"index-pattern": 0, "search": 1, "visualization": 2, "lens": 3, "dashboard": 4}
-# "degraded" means some plugin is unwell (it can stay so for long, e.g. task manager under
-# load) while the saved-objects API works; waiting for "available" only would fail setup.
-READY_LEVELS = ("available", "degraded")
+# Ready as `elkctl health` sees it: up or degraded. "degraded" means some plugin is unwell
+# (it can stay so for long, e.g. task manager under load) while the saved-objects API
+# works; waiting for "available" only would fail setup.
+READY_STATES = (UP, DEGRADED)
 
 
 def _check_object(obj: Any, where: str) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def kibana_probe(kibana: KibanaClient) -> Probe[str]:
     except EndpointUnreachable as exc:
         return Probe(reason=str(exc))
     overall = overall_status(response.body)
-    if response.status == 200 and overall in READY_LEVELS:
+    if response.status == 200 and kibana_state(overall) in READY_STATES:
         return Probe(value=overall)
     return Probe(reason=f"HTTP {response.status}, status {overall or 'unknown'}")
 
