@@ -68,3 +68,8 @@ def positive_duration(text: str) -> Duration:
     if seconds <= 0:
         raise ValueError(f"{text!r} must be longer than 0s")
     return Duration(text, seconds)
+
+
+as_json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON summary line (for cron and scripts)."
+)

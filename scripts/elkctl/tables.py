@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 
@@ -28,3 +29,15 @@ def build_table(
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def console(err: bool = False) -> Console:
+    # Piped output (cron mail, logs) gets full-length lines: a path must never be cut.
+    stream = sys.stderr if err else sys.stdout
+    return Console(file=stream, width=None if stream.isatty() else 10_000, highlight=False)
+
+
+def print_table(
+    title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], err: bool = False
+) -> None:
+    console(err).print(build_table(title, columns, rows, no_wrap=True, title_justify="left"))

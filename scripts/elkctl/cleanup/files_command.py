@@ -16,9 +16,11 @@ from elkctl.cleanup.errors import CleanupError
 from elkctl.cleanup.file_plan import FilePlan, plan_file_cleanup
 from elkctl.cleanup.file_scan import DirectoryScan, name_matcher, scan_directory
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
-from elkctl.cleanup.own_logging import start_own_logging
-from elkctl.cleanup.report import finish_run, print_table, show_dry_run
+from elkctl.cleanup.report import finish_run, show_dry_run
 from elkctl.connection import load_settings
+from elkctl.options import as_json_option
+from elkctl.own_logging import start_own_logging
+from elkctl.tables import print_table
 from python_logging.units import format_size
 
 
@@ -37,7 +39,7 @@ from python_logging.units import format_size
     "compressed ones included. Active <service>.log files are never deleted.",
 )
 @options.dry_run_option
-@options.as_json_option
+@as_json_option
 @options.verbose_option
 @options.lock_file_option
 def files_command(

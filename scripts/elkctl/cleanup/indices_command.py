@@ -24,9 +24,11 @@ from elkctl.cleanup.index_plan import (
 )
 from elkctl.cleanup.index_source import fetch_data_streams, fetch_indices, newest_timestamps
 from elkctl.cleanup.lock import default_lock_path, exclusive_run
-from elkctl.cleanup.own_logging import start_own_logging
-from elkctl.cleanup.report import finish_run, print_table, show_dry_run
+from elkctl.cleanup.report import finish_run, show_dry_run
 from elkctl.connection import elasticsearch_client, load_settings
+from elkctl.options import as_json_option
+from elkctl.own_logging import start_own_logging
+from elkctl.tables import print_table
 from python_logging.units import format_size
 
 CREATION_DATE = "creation-date"
@@ -62,7 +64,7 @@ def _patterns(_ctx: click.Context, param: click.Parameter, value: tuple[str, ...
 )
 @options.dry_run_option
 @options.yes_option
-@options.as_json_option
+@as_json_option
 @options.verbose_option
 @options.lock_file_option
 def indices_command(

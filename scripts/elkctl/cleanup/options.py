@@ -20,9 +20,6 @@ def max_total_size_option(help_text: str) -> Decorator:
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Print exactly what would be deleted; delete nothing."
 )
-as_json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print one JSON summary line (for cron and scripts)."
-)
 verbose_option = click.option(
     "--verbose", "-v", is_flag=True, help="Print what was deleted (quiet on success otherwise)."
 )

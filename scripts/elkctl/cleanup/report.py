@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
-from rich.console import Console
 
 from elkctl.cleanup.errors import PartialFailure
-from elkctl.tables import build_table
 from python_logging.units import format_size
 
 log = logging.getLogger("elkctl.cleanup")
-
-
-def console(err: bool = False) -> Console:
-    # Piped output (cron mail, logs) gets full-length lines: a path must never be cut.
-    stream = sys.stderr if err else sys.stdout
-    return Console(file=stream, width=None if stream.isatty() else 10_000, highlight=False)
-
-
-def print_table(
-    title: str, columns: Sequence[str], rows: Iterable[Sequence[str]], err: bool = False
-) -> None:
-    console(err).print(build_table(title, columns, rows, no_wrap=True, title_justify="left"))
 
 
 def print_json_line(summary: dict[str, Any]) -> None:

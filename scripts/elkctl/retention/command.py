@@ -9,12 +9,11 @@ import logging
 import click
 import elasticsearch
 
-from elkctl.cleanup.options import as_json_option
-from elkctl.cleanup.own_logging import start_own_logging
-from elkctl.cleanup.report import print_table
 from elkctl.connection import ElkctlError, Settings, elasticsearch_client, load_settings
-from elkctl.options import Decorator
+from elkctl.options import Decorator, as_json_option
+from elkctl.own_logging import start_own_logging
 from elkctl.retention.policy import RetentionView, view, with_delete_after
+from elkctl.tables import print_table
 
 log = logging.getLogger("elkctl.retention")
 
