@@ -19,8 +19,17 @@ class ElasticsearchStore:
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         """The stored object in the same shape as its definition file, or None if missing."""
+        read = {
+            "ilm_policy": self._get_ilm_policy,
+            "component_template": self._get_component_template,
+            "index_template": self._get_index_template,
+            "role": self._get_role,
+            "user": self._get_user,
+        }.get(kind)
+        if read is None:
+            raise ValueError(f"unknown kind {kind!r}")
         try:
-            return getattr(self, f"_get_{kind}")(name)
+            return read(name)
         except elasticsearch.NotFoundError:
             return None
 
