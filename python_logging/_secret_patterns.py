@@ -158,7 +158,7 @@ QUERY_CODE = re.compile(
 # `<wsse:Password Type="...">x</wsse:Password>`, `<apiKey><![CDATA[x]]></apiKey>`. The
 # tag is judged by the key rule (`Redactor.is_sensitive_key`), the tags stay and the
 # text between them goes. An element with child elements is not masked whole: its leaves
-# are judged one by one. Escaped markup (`&lt;password&gt;`) is not seen.
+# are judged one by one. Escaped markup is `ESCAPED_XML_LEAF`.
 XML_LEAF = re.compile(
     r"<(?P<tag>[A-Za-z_][A-Za-z0-9_.:-]*)(?:[ \t\r\n][^<>]*)?>"
     # CDATA content cannot run past its own `]]>` (with `.*?` a failed match would try
@@ -166,6 +166,18 @@ XML_LEAF = re.compile(
     # unclosed `<![CDATA[` repeated would cost quadratic time; secrets are short).
     r"(?P<text>[^<]*(?:<!\[CDATA\[(?:[^\]]|\](?!\]>)){0,1000}\]\]>[^<]*)*)"
     r"</(?P=tag)[ \t\r\n]*>"
+)
+
+# The same leaf and a JSON string pair as they appear HTML-escaped (markup or a JSON body
+# quoted in an HTML page or an error message): `&lt;password&gt;x&lt;/password&gt;`,
+# `&quot;token&quot;: &quot;x&quot;`. The key rule judges the tag or key.
+ESCAPED_XML_LEAF = re.compile(
+    r"&lt;(?P<tag>[A-Za-z_][A-Za-z0-9_.:-]*)(?:[ \t\r\n](?:(?!&gt;)[^<>\n]){0,500})?&gt;"
+    r"(?P<text>(?:(?!&lt;)[^<\n]){0,1000})&lt;/(?P=tag)[ \t\r\n]*&gt;"
+)
+ESCAPED_JSON_PAIR = re.compile(
+    r"&quot;(?P<key>[A-Za-z0-9_.-]{1,100})&quot;[ \t]*:[ \t]*"
+    r"&quot;(?P<value>(?:(?!&quot;)[^\n]){0,1000})&quot;"
 )
 
 # Passwords in prose: "password is hunter2", "Password was 'x'", "passwd set to p@ss-123".

@@ -327,7 +327,8 @@ class Redactor:
         # `key=value` and `<key>value</key>` need a key stem. A one-character needle is
         # found with memchr, so "<" is a cheaper gate than "</".
         has_separator = has_equals or ":" in text
-        if (has_separator or "<" in text) and self._may_hold_key(before_auth.lower()):
+        if (has_separator or "<" in text or "&" in text) and self._may_hold_key(
+                before_auth.lower()):
             text = self._mask_keyed_values(text, has_separator)
         if has_blank and "assw" in text:
             text = sp.PROSE_PASSWORD.sub(self._mask_prose_password, text)
@@ -369,7 +370,18 @@ class Redactor:
             text = self._mask_pairs(text)
         if "<" in text and "</" in text:
             text = sp.XML_LEAF.sub(self._mask_xml_leaf, text)
+        if "&" in text:  # HTML-escaped markup or JSON
+            if "&lt;/" in text:
+                text = sp.ESCAPED_XML_LEAF.sub(self._mask_xml_leaf, text)
+            if "&quot;" in text:
+                text = sp.ESCAPED_JSON_PAIR.sub(self._mask_escaped_pair, text)
         return text
+
+    def _mask_escaped_pair(self, match: re.Match[str]) -> str:
+        value = match["value"]
+        if not value or value == self.mask or not self.is_sensitive_key(match["key"]):
+            return match[0]
+        return self._replace_group(match, "value", 0, len(value))
 
     def _mask_xml_leaf(self, match: re.Match[str]) -> str:
         content = match["text"]

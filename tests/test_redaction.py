@@ -306,6 +306,11 @@ def test_every_secret_kind_is_caught_in_every_position(redactor: Redactor) -> No
     ("<creds><user>bob</user><password>x1</password></creds>",
      "<creds><user>bob</user><password>[REDACTED]</password></creds>"),
     ("<apiKey><![CDATA[k-1]]></apiKey> <id>7</id>", "<apiKey>[REDACTED]</apiKey> <id>7</id>"),
+    ("&lt;password&gt;hunter2&lt;/password&gt;", "&lt;password&gt;[REDACTED]&lt;/password&gt;"),
+    ('page: &lt;apiKey type="x"&gt;k-1&lt;/apiKey&gt; &lt;id&gt;7&lt;/id&gt;',
+     'page: &lt;apiKey type="x"&gt;[REDACTED]&lt;/apiKey&gt; &lt;id&gt;7&lt;/id&gt;'),
+    ("{&quot;password&quot;: &quot;hunter2&quot;, &quot;user&quot;: &quot;bob&quot;}",
+     "{&quot;password&quot;: &quot;[REDACTED]&quot;, &quot;user&quot;: &quot;bob&quot;}"),
     ("/cb?code=abc123&state=xyz", "/cb?code=[REDACTED]&state=xyz"),
     ("href=/cb?a=1&amp;code=abc123&amp;b=2", "href=/cb?a=1&amp;code=[REDACTED]&amp;b=2"),
     ("password is hunter2.", "password is [REDACTED]."),
@@ -327,6 +332,8 @@ def test_masks_exactly_the_secret_part(redactor: Redactor, text: str, expected: 
     "1234567890123452",  # passes Luhn, no card brand starts with 1
     "39136308121646dcbf11ee19d49dca71",  # hex hash starting with 14 digits
     "ORD-2024-000123",
+    "{&quot;keyboard&quot;: &quot;us&quot;, &quot;token_count&quot;: &quot;12&quot;}",
+    "&lt;monkey&gt;banana&lt;/monkey&gt; &lt;passage&gt;text&lt;/passage&gt;",
     "the bearer of this message",
     "Basic information was updated",
     "cursor=eyJpZCI6MTIzfQ==",  # base64 JSON without two dots: not a JWT
