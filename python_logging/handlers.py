@@ -124,8 +124,9 @@ class ECSFileHandler(logging.Handler):
         Thread-safe; never raises."""
         try:
             with self.lock:  # type: ignore[union-attr]  # logging re-creates it after fork
-                if self._behind is not None:
-                    self._behind.write_waiting()
+                behind = self._behind
+                if behind is not None and behind.waiting:  # no call per line when none wait
+                    behind.write_waiting()
                 self._writer.write(line)
         except Exception as exc:  # the writer reports its own failures; a last resort
             failures.record(self._site, exc)

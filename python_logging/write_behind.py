@@ -31,8 +31,8 @@ class WriteBehind:
     def __init__(self, write: Callable[[bytes], None], lock: Any, interval: float) -> None:
         self._write = write
         self._lock = lock
-        self.interval = interval
-        self._waiting: list[bytes] = []
+        self._interval = interval
+        self.waiting: list[bytes] = []  # empty when nothing waits (checked before a write)
         self._size = 0
         self._due = threading.Event()
         self._thread: threading.Thread | None = None
@@ -44,11 +44,11 @@ class WriteBehind:
         if self._closed:
             self._write(line)
             return
-        self._waiting.append(line)
+        self.waiting.append(line)
         self._size += len(line)
         if self._size >= MAX_BYTES:
             self.write_waiting()
-        elif len(self._waiting) == 1:
+        elif len(self.waiting) == 1:
             if self._thread is None and not self._start():
                 self.write_waiting()  # no thread to write it later: now, then
                 return
@@ -56,8 +56,8 @@ class WriteBehind:
 
     def write_waiting(self) -> None:
         """Write what waits, in one call (the caller holds `lock`)."""
-        if self._waiting:
-            lines, self._waiting, self._size = self._waiting, [], 0
+        if self.waiting:
+            lines, self.waiting, self._size = self.waiting, [], 0
             self._write(lines[0] if len(lines) == 1 else b"".join(lines))
 
     def flush(self) -> None:
@@ -69,8 +69,7 @@ class WriteBehind:
         with self._lock:
             self.write_waiting()
             self._closed = True
-            self.interval = 0.0
-        self._due.set()
+        self._due.set()  # the thread wakes, finds the buffer closed and ends
 
     def _start(self) -> bool:
         """Start the thread that writes waiting lines; False when no thread can start
@@ -89,7 +88,7 @@ class WriteBehind:
 
     def _forget_after_fork(self) -> None:
         # Only the forking thread survives in the child, and the lock was re-created.
-        self._waiting, self._size = [], 0
+        self.waiting, self._size = [], 0
         self._due = threading.Event()
         self._thread = None
 
@@ -100,7 +99,7 @@ def _flush_when_due(ref: weakref.ref[WriteBehind]) -> None:
         behind = ref()
         if behind is None or behind._closed:
             return
-        due, interval = behind._due, behind.interval
+        due, interval = behind._due, behind._interval
         del behind  # don't keep the buffer (and its handler) alive while waiting
         due.wait()
         due.clear()  # before flushing: a line added from now on sets it again
