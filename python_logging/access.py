@@ -238,10 +238,8 @@ def _values(
     agent) of the access line, None where the line has no such field. The texts the
     client controls are passed through `clean`, except `clean_texts`, known to hold no
     secret (`Pipeline.clean_texts`: checked here, as a call costs more)."""
-    status = request.status
+    status = status_code(request)
     outcome = "unknown" if status is None else ("failure" if status >= 500 else "success")
-    if status.__class__ is not int:
-        status = None  # a broken app's status: `record_extra` places it
     method, path, query, agent = request.method, request.path, request.query, request.user_agent
     address = ip = None
     if request.client:
@@ -264,13 +262,20 @@ def _values(
 
 def access_line(request: ObservedRequest, duration_ns: int) -> tuple[int, str]:
     """(level, message): WARNING when slow or 5xx, else INFO."""
-    status = request.status
     millis = duration_ns / 1_000_000
     slow_ms = request.settings.slow_request_ms
-    message = f"{request.method} {request.path} {status or '-'} {millis:.1f} ms"
+    message = f"{request.method} {request.path} {request.status or '-'} {millis:.1f} ms"
     if slow_ms is not None and millis > slow_ms:
         return logging.WARNING, f"slow request: {message} (over {slow_ms:g} ms)"
-    return (logging.WARNING if (status or 0) >= 500 else logging.INFO), message
+    return (logging.WARNING if (status_code(request) or 0) >= 500 else logging.INFO), message
+
+
+def status_code(request: ObservedRequest) -> int | None:
+    """The response's status when it is an int. A broken app may send anything else (a
+    string, a bool): then None, for the level and the outcome, and `record_extra` puts
+    what it sent where the fit checks decide; comparing it would raise in the app."""
+    status = request.status
+    return status if status.__class__ is int else None
 
 
 def client_fields(address: str | None) -> dict[str, Any]:

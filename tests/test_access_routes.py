@@ -414,3 +414,16 @@ def test_a_forked_childs_access_line_carries_its_own_pid(only_our_handlers):
         os.waitpid(pid, 0)
     pids = {line["url"]["path"]: line["process"]["pid"] for line in written(only_our_handlers)}
     assert pids == {"/parent": os.getpid(), "/child": pid}
+
+
+@pytest.mark.parametrize("status", ["200", "503", True])
+def test_a_broken_apps_status_never_raises_into_the_app(only_our_handlers, status):
+    with alone():
+        request = observed(path="/broken")
+        with request:  # leaving writes the access line; it must not raise
+            request.status = status
+    [line] = written(only_our_handlers)
+    assert line["event"]["outcome"] == "unknown"
+    assert line["log.level"] == "info"
+    assert line["labels"]["http_response_status_code"] == status
+    assert "status_code" not in line["http"].get("response", {})
