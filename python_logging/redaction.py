@@ -64,7 +64,9 @@ Secret-looking strings
       ``api_key:``, ``X-Amz-Signature=``; ``token_count=5`` stays); whole
       ``Cookie:``/``Set-Cookie:``/``Authorization:`` header lines;
     * XML leaf elements whose tag is sensitive by the same key rule:
-      ``<password>[REDACTED]</password>``, ``<wsse:Password Type="...">``, CDATA;
+      ``<password>[REDACTED]</password>``, ``<wsse:Password Type="...">``, CDATA; the
+      same leaves and JSON string pairs HTML-escaped (``&lt;password&gt;``,
+      ``&quot;token&quot;: &quot;...&quot;``);
     * OAuth authorization codes and PKCE verifiers as URL query, fragment or form-body
       parameters (``?code=``, ``&code=``, ``#code=``, ``code=...&grant_type=``,
       ``code_verifier=``); ``error_code=42``, ``status_code=500`` and "exit code=1" stay;
@@ -84,8 +86,7 @@ Secret-looking strings
     secrets without a recognisable shape or key (an AWS secret key without its key ID in
     the same string, a password in prose that is a plain word such as "password is
     swordfish", ``pwd was X``, which is mostly about directories), the upper-case
-    spellings ``DIGEST`` and ``PASSWORD is``, escaped markup (``&lt;password&gt;``),
-    secrets inside bytes values.
+    spellings ``DIGEST`` and ``PASSWORD is``, secrets inside bytes values.
 
 Speed: this runs on every log line, so each detector sits behind plain substring checks
 (``'@' in text``, ``'eyJ' in text``, a card-shape check, ...) and a benign string that
@@ -378,17 +379,17 @@ class Redactor:
         return text
 
     def _mask_escaped_pair(self, match: re.Match[str]) -> str:
-        value = match["value"]
-        if not value or value == self.mask or not self.is_sensitive_key(match["key"]):
-            return match[0]
-        return self._replace_group(match, "value", 0, len(value))
+        return self._mask_keyed_value(match, "key", "value")
 
     def _mask_xml_leaf(self, match: re.Match[str]) -> str:
-        content = match["text"]
-        if not content.strip() or content == self.mask or not self.is_sensitive_key(
-                match["tag"]):
+        return self._mask_keyed_value(match, "tag", "text")
+
+    def _mask_keyed_value(self, match: re.Match[str], key: str, value: str) -> str:
+        """match[0] with its `value` group masked when its `key` group is sensitive."""
+        content = match[value]
+        if not content.strip() or content == self.mask or not self.is_sensitive_key(match[key]):
             return match[0]
-        return self._replace_group(match, "text", 0, len(content))
+        return self._replace_group(match, value, 0, len(content))
 
     def _mask_prose_password(self, match: re.Match[str]) -> str:
         value = match["value"]
