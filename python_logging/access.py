@@ -138,12 +138,13 @@ def direct_line(
     outcome, method, status, path, query, trace, address, ip, agent = _values(
         request, scrub, pipeline.clean_texts
     )
-    # What a process or thread repeats on every line is part of the template, not a hole.
+    # What a process or thread repeats on every line is part of the template, not a hole;
+    # the last item says which optional fields the line lacks (see `_holes`).
     shape = (pipeline, level, outcome,
              _pid if logging.logProcesses else None,
              threading.current_thread().name if logging.logThreads else None,
-             status is None, query is None, trace is None, address is None, ip is None,
-             agent is None)
+             (status is None, query is None, trace is None, address is None, ip is None,
+              agent is None))
     if status is None:
         status_text = ""
     elif status in _INT_RANGE:
@@ -157,20 +158,23 @@ def direct_line(
     line = _templates.line(shape, texts)
     if line is _templates.MISSING:
         document = direct_document(request, duration_ns, level, message, pipeline)
-        template = make_template(document, _holes(shape), pipeline.render)
+        template = make_template(document, _holes(shape[-1]), pipeline.render)
         line = _templates.add(shape, texts, template)
     return line
 
 
-def _holes(shape: tuple[Any, ...]) -> list[tuple[str, ...] | None]:
-    """The holes of the template of `direct_line`'s `shape`, in the order of the line;
-    None for a field the shape lacks."""
-    no_status, no_query, no_trace, no_address, no_ip, no_agent = shape[5:]
-    absent = (False, False, False, False, False, no_status, False, no_query, no_trace,
-              no_address, no_ip, no_agent)
-    return [None if gone else hole for hole, gone in zip(_HOLES, absent, strict=True)]
+def _holes(absent: tuple[bool, ...]) -> list[tuple[str, ...] | None]:
+    """The holes of a `direct_line` template, in the order of the line; None for an
+    optional field the line lacks (`absent`: status, query, trace, address, IP, agent)."""
+    no_status, no_query, no_trace, no_address, no_ip, no_agent = absent
+    gone = (False, False, False, False, False, no_status, False, no_query, no_trace,
+            no_address, no_ip, no_agent)
+    return [None if lacking else hole for hole, lacking in zip(_HOLES, gone, strict=True)]
 
 
+_HOLES = (("@timestamp",), ("message",), ("event", "duration"), ("http", "request", "id"),
+          _METHOD, ("http", "response", "status_code"), _PATH, _QUERY, _TRACE_ID,
+          _CLIENT_ADDRESS, ("client", "ip"), _USER_AGENT)
 _templates = LineTemplates()
 # `os.getpid()` is a system call, once per request here: the pid is kept, and learnt
 # anew in a forked child.
@@ -183,9 +187,6 @@ def _learn_pid() -> None:
 
 
 os.register_at_fork(after_in_child=_learn_pid)
-_HOLES = (("@timestamp",), ("message",), ("event", "duration"), ("http", "request", "id"),
-          _METHOD, ("http", "response", "status_code"), _PATH, _QUERY, _TRACE_ID,
-          _CLIENT_ADDRESS, ("client", "ip"), _USER_AGENT)
 
 
 def access_fields(
