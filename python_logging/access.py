@@ -59,9 +59,7 @@ def log_access(request: ObservedRequest, duration_ns: int) -> None:
     if not access_logger.isEnabledFor(level):
         return  # nothing to build: the line would be filtered out
     route = routing.own_route(access_logger, level)
-    status = request.status
-    if (route is not None and (status is None or status.__class__ is int)
-            and request.context_unchanged()):
+    if route is not None and not broken_status(request) and request.context_unchanged():
         line = document = None
         try:
             if route.files_only:  # the line is all they need
@@ -90,11 +88,10 @@ def record_extra(
     """(`extra`, voucher) of the access record."""
     fields, texts = access_fields(request, duration_ns)
     voucher = TrustedFields(fields, tuple(texts))
-    status = request.status
-    if status is not None and status.__class__ is not int:
-        # A broken app's status: the fit checks decide where it goes, and the line gets
-        # the full treatment (the voucher no longer covers the `http` it replaces).
-        return deep_merge(fields, {"http": {"response": {"status_code": status}}}), voucher
+    if broken_status(request):
+        # The fit checks decide where it goes, and the line gets the full treatment (the
+        # voucher no longer covers the `http` it replaces).
+        return deep_merge(fields, {"http": {"response": {"status_code": request.status}}}), voucher
     return fields, voucher
 
 
@@ -277,6 +274,13 @@ def status_code(request: ObservedRequest) -> int | None:
     what it sent where the fit checks decide; comparing it would raise in the app."""
     status = request.status
     return status if status.__class__ is int else None
+
+
+def broken_status(request: ObservedRequest) -> bool:
+    """The app sent a status that is not an int (see `status_code`): only the record
+    path, with its fit checks, writes that line."""
+    status = request.status
+    return status is not None and status.__class__ is not int
 
 
 def client_fields(address: str | None) -> dict[str, Any]:
