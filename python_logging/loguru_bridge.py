@@ -66,8 +66,9 @@ class LoguruSink:
         self._pipeline = pipeline
         # Our file writers take rendered lines; any other handler (the console, any with
         # filters such as sampling) takes a LogRecord. Sorted once, not per message.
-        self._record_handlers = [handler for handler in handlers if _needs_record(handler)]
-        self._line_handlers = [handler for handler in handlers if not _needs_record(handler)]
+        self._line_handlers = [handler for handler in handlers if writes_rendered_lines(handler)]
+        self._record_handlers = [handler for handler in handlers
+                                 if not writes_rendered_lines(handler)]
 
     def __call__(self, message: Any) -> None:
         entry = message.record
@@ -102,10 +103,6 @@ class LoguruSink:
                 head, message, dict(entry["extra"]), exception.value if exception else None
             )
         )
-
-
-def _needs_record(handler: logging.Handler) -> bool:
-    return not writes_rendered_lines(handler)
 
 
 def _parts(entry: dict[str, Any]) -> tuple[LineHead, str]:
